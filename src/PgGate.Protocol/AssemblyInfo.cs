@@ -1,0 +1,1 @@
+namespace PgGate.Protocol;

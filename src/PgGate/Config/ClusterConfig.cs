@@ -1,0 +1,28 @@
+namespace PgGate.Config;
+
+/// <summary>A PostgreSQL HA cluster: its members in configured order (backup order follows it) and its services.</summary>
+public sealed record ClusterConfig
+{
+    public required string Name { get; init; }
+
+    public required IReadOnlyList<MemberConfig> Members { get; init; }
+
+    public HealthConfig Health { get; init; } = new();
+
+    public required IReadOnlyList<ServiceConfig> Services { get; init; }
+
+    /// <summary>Cluster VIP (<c>10.10.10.3</c>), when one is configured; used by <c>urls</c> and the VIP holder.</summary>
+    public string? Vip { get; init; }
+
+    public SourceLocation Location { get; init; } = SourceLocation.None;
+
+    public MemberConfig? FindMember(string nameOrHost)
+    {
+        foreach (var m in Members)
+        {
+            if (m.Name == nameOrHost || m.Host == nameOrHost)
+                return m;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,28 @@
+namespace PgGate.Config;
+
+public sealed record AdminConfig
+{
+    /// <summary>HTTP address of the status page, JSON API and <c>/metrics</c>: <c>host:port</c>, <c>*</c> for every address.</summary>
+    public string Listen { get; init; } = "*:9101";
+}
+
+/// <summary>The whole effective configuration, immutable; reload builds a new one and swaps it.</summary>
+public sealed record GateConfig
+{
+    public required IReadOnlyList<ClusterConfig> Clusters { get; init; }
+
+    public AdminConfig Admin { get; init; } = new();
+
+    /// <summary>The file this came from (native YAML or a Pigsty inventory).</summary>
+    public string SourceFile { get; init; } = "";
+
+    public ClusterConfig? FindCluster(string name)
+    {
+        foreach (var c in Clusters)
+        {
+            if (c.Name == name)
+                return c;
+        }
+        return null;
+    }
+}

@@ -27,6 +27,12 @@ public sealed record MemberFacts
 
     public long? Timeline { get; init; }
 
+    /// <summary>On a replica: the newest WAL position the primary reported to it (<c>pg_stat_wal_receiver.latest_end_lsn</c>).</summary>
+    public ulong? ReceivedLsn { get; init; }
+
+    /// <summary>On the primary: its standbys as <c>pg_stat_replication</c> lists them.</summary>
+    public IReadOnlyList<ReplicationPeer> Replication { get; init; } = [];
+
     /// <summary>Replication state as the primary sees it, e.g. <c>streaming</c>.</summary>
     public string? ReplicationState { get; init; }
 
@@ -44,3 +50,6 @@ public sealed record MemberFacts
 
     public DateTimeOffset ObservedAt { get; init; }
 }
+
+/// <summary>One row of the primary's <c>pg_stat_replication</c>.</summary>
+public sealed record ReplicationPeer(string ApplicationName, string? ClientAddress, string State, string SyncState);

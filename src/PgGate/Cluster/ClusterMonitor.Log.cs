@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace PgGate.Cluster;
+
+public sealed partial class ClusterMonitor
+{
+    [LoggerMessage(1, LogLevel.Information, "{Member} check {Check}: {From} -> {To} ({Facts})")]
+    private partial void LogCheckChanged(string member, string check, string from, string to, string facts);
+
+    [LoggerMessage(2, LogLevel.Information, "{Member}: {From} -> {To}")]
+    private partial void LogFactsChanged(string member, string from, string to);
+
+    [LoggerMessage(3, LogLevel.Error, "cluster {Cluster}: {Conflict}")]
+    private partial void LogSplitBrain(string cluster, string conflict);
+}

@@ -1,0 +1,323 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+using PgGate.Config;
+
+namespace PgGate.Cluster;
+
+/// <summary>
+/// Owns the truth about a cluster's members: probes each member on HAProxy's timers and publishes an
+/// immutable <see cref="ClusterView"/> on every probe. Nothing else probes. <see cref="ViewChanged"/>
+/// fires only when something routing depends on changed (a check went up or down, a role or leader
+/// changed, a member became reachable or not), so listeners can react at once.
+/// </summary>
+public sealed partial class ClusterMonitor : IAsyncDisposable
+{
+    private const int RecentResults = 10;
+
+    private readonly ClusterConfig _config;
+    private readonly IMemberProbeFactory _probes;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CheckSpec[] _checks;
+    private readonly CheckPath[] _checkPaths;
+    private readonly ServerOptions[] _checkTimers;
+    private readonly MemberState[] _members;
+    private readonly object _gate = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _loops = [];
+    private volatile ClusterView _current;
+    private long _version;
+    private string? _lastConflict;
+
+    public ClusterMonitor(ClusterConfig config, IMemberProbeFactory probes, TimeProvider time, ILogger<ClusterMonitor> logger)
+    {
+        _config = config;
+        _probes = probes;
+        _time = time;
+        _logger = logger;
+
+        // One check per distinct (path, rise, fall); its interval is the shortest any service using it asks for.
+        var specs = new List<CheckSpec>();
+        var timers = new List<ServerOptions>();
+        foreach (var service in config.Services)
+        {
+            var spec = CheckSpec.For(service);
+            var at = specs.IndexOf(spec);
+            if (at < 0)
+            {
+                specs.Add(spec);
+                timers.Add(service.Options);
+            }
+            else
+            {
+                timers[at] = Faster(timers[at], service.Options);
+            }
+        }
+        _checks = [.. specs];
+        _checkPaths = new CheckPath[_checks.Length];
+        for (var i = 0; i < _checks.Length; i++)
+            _checkPaths[i] = _checks[i].Path;
+        _checkTimers = [.. timers];
+
+        _members = new MemberState[config.Members.Count];
+        for (var i = 0; i < _members.Length; i++)
+            _members[i] = new MemberState(config.Members[i], _checks);
+        _current = BuildView(MemberFactsSnapshot());
+    }
+
+    public ClusterConfig Config => _config;
+
+    /// <summary>The newest view; replaced on every probe.</summary>
+    public ClusterView Current => _current;
+
+    /// <summary>The checks this monitor runs on every member.</summary>
+    public IReadOnlyList<CheckSpec> Checks => _checks;
+
+    /// <summary>Raised (on a monitor thread) when routing-relevant state changed.</summary>
+    public event Action<ClusterView>? ViewChanged;
+
+    public void Start()
+    {
+        lock (_loops)
+        {
+            if (_loops.Count > 0)
+                return;
+            for (var i = 0; i < _members.Length; i++)
+            {
+                var index = i;
+                _loops.Add(Task.Run(() => ProbeLoopAsync(index, _stop.Token)));
+            }
+        }
+    }
+
+    /// <summary>Waits until the current view satisfies <paramref name="condition"/>, or the timeout passes.</summary>
+    public async Task<ClusterView> WaitForAsync(Func<ClusterView, bool> condition, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var tcs = new TaskCompletionSource<ClusterView>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnChange(ClusterView v)
+        {
+            if (condition(v))
+                tcs.TrySetResult(v);
+        }
+        ProbeCompleted += OnChange;
+        try
+        {
+            var now = _current;
+            if (condition(now))
+                return now;
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(timeout);
+            using var reg = cts.Token.Register(() => tcs.TrySetCanceled());
+            try
+            {
+                return await tcs.Task.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"cluster {_config.Name}: condition not reached within {timeout.TotalSeconds:0.#}s");
+            }
+        }
+        finally
+        {
+            ProbeCompleted -= OnChange;
+        }
+    }
+
+    // Every published view, for waiters; ViewChanged is the routing-relevant subset.
+    private event Action<ClusterView>? ProbeCompleted;
+
+    private async Task ProbeLoopAsync(int index, CancellationToken stop)
+    {
+        var state = _members[index];
+        await using var probe = _probes.Create(_config, state.Config);
+        while (!stop.IsCancellationRequested)
+        {
+            ProbeResult result;
+            try
+            {
+                result = await probe.ProbeAsync(_checkPaths, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A probe that throws is a failed probe, never a dead monitor.
+                result = new ProbeResult(new MemberFacts { Error = ex.Message, ObservedAt = _time.GetUtcNow() }, null);
+            }
+
+            TimeSpan next;
+            lock (_gate)
+            {
+                next = Record(index, result);
+            }
+            try
+            {
+                await Task.Delay(next, _time, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    // Called under _gate: applies one probe, publishes, and returns the delay to this member's next probe.
+    private TimeSpan Record(int index, ProbeResult result)
+    {
+        var state = _members[index];
+        var previous = _current;
+        var now = _time.GetUtcNow();
+        state.RawFacts = result.Facts with { ObservedAt = now };
+
+        var facts = MemberFactsSnapshot();
+        var changed = false;
+        var passed = result.CheckResults;
+        for (var c = 0; c < _checks.Length; c++)
+        {
+            var ok = passed is not null ? passed[c] : PatroniCheckRules.Passes(_checks[c].Path, facts[index]);
+            ref var health = ref state.Health[c];
+            var wasUp = health.IsUp;
+            var wasPhase = health.Phase;
+            if (health.Record(ok))
+            {
+                state.LastChange[c] = now;
+                changed = true;
+                LogCheckChanged(state.Config.Name, _checks[c].Path.Raw, wasPhase == CheckPhase.Init ? "INIT" : wasUp ? "UP" : "DOWN",
+                    health.IsUp ? "UP" : "DOWN", Describe(facts[index]));
+            }
+            state.Recent[c] = AppendRecent(state.Recent[c], ok);
+        }
+
+        var view = BuildView(facts);
+        for (var i = 0; i < view.Members.Length; i++)
+        {
+            var before = previous.Members[i].Facts;
+            var after = view.Members[i].Facts;
+            if (before.Reachable != after.Reachable || before.Role != after.Role || before.IsLeader != after.IsLeader || before.Running != after.Running)
+            {
+                changed = true;
+                LogFactsChanged(view.Members[i].Name, Describe(before), Describe(after));
+            }
+        }
+        _current = view;
+        ProbeCompleted?.Invoke(view);
+        if (changed)
+            ViewChanged?.Invoke(view);
+
+        var next = TimeSpan.MaxValue;
+        for (var c = 0; c < _checks.Length; c++)
+        {
+            var interval = state.Health[c].NextInterval(_checkTimers[c]);
+            if (interval < next)
+                next = interval;
+        }
+        return _checks.Length == 0 ? _checkTimers.Length > 0 ? _checkTimers[0].Inter : ServerOptions.Norm.Inter : next;
+    }
+
+    private MemberFacts[] MemberFactsSnapshot()
+    {
+        var raw = new MemberFacts[_members.Length];
+        for (var i = 0; i < raw.Length; i++)
+            raw[i] = _members[i].RawFacts;
+        var resolved = ClusterFactsResolver.Resolve(_config, raw, deriveLeader: _config.Health.Source == HealthSource.Sql, out var conflict);
+        if (conflict != _lastConflict)
+        {
+            _lastConflict = conflict;
+            if (conflict is not null)
+                LogSplitBrain(_config.Name, conflict);
+        }
+        return resolved;
+    }
+
+    private ClusterView BuildView(MemberFacts[] facts)
+    {
+        var members = ImmutableArray.CreateBuilder<MemberView>(_members.Length);
+        for (var i = 0; i < _members.Length; i++)
+        {
+            var state = _members[i];
+            var checks = ImmutableArray.CreateBuilder<CheckStatus>(_checks.Length);
+            for (var c = 0; c < _checks.Length; c++)
+            {
+                var h = state.Health[c];
+                checks.Add(new CheckStatus
+                {
+                    Spec = _checks[c],
+                    IsUp = h.IsUp,
+                    Phase = h.Phase,
+                    Health = h.Health,
+                    LastChange = state.LastChange[c],
+                    Recent = state.Recent[c],
+                });
+            }
+            members.Add(new MemberView { Config = state.Config, Facts = facts[i], Checks = checks.MoveToImmutable() });
+        }
+        return new ClusterView(_config, Interlocked.Increment(ref _version), _time.GetUtcNow(), members.MoveToImmutable());
+    }
+
+    private static string Describe(MemberFacts f)
+    {
+        if (!f.Reachable)
+            return f.Error is null ? "not checked" : "unreachable: " + f.Error;
+        var role = LiveRoles.LiveName(f) ?? "unknown role";
+        var text = f.IsLeader ? role + " (leader)" : role;
+        if (!f.Running)
+            text += ", not running";
+        if (f.LagBytes is { } lag && f.Role == MemberRole.Replica)
+            text += $", lag {lag} B";
+        return text;
+    }
+
+    private static string AppendRecent(string recent, bool passed)
+    {
+        var s = recent + (passed ? '+' : '-');
+        return s.Length > RecentResults ? s[^RecentResults..] : s;
+    }
+
+    private static ServerOptions Faster(ServerOptions a, ServerOptions b) => a with
+    {
+        Inter = a.Inter < b.Inter ? a.Inter : b.Inter,
+        FastInter = a.FastInter < b.FastInter ? a.FastInter : b.FastInter,
+        DownInter = a.DownInter < b.DownInter ? a.DownInter : b.DownInter,
+        CheckTimeout = a.CheckTimeout < b.CheckTimeout ? a.CheckTimeout : b.CheckTimeout,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        Task[] loops;
+        lock (_loops)
+            loops = [.. _loops];
+        try
+        {
+            await Task.WhenAll(loops).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _stop.Dispose();
+    }
+
+    private sealed class MemberState
+    {
+        public MemberState(MemberConfig config, CheckSpec[] checks)
+        {
+            Config = config;
+            Health = new CheckHealth[checks.Length];
+            LastChange = new DateTimeOffset?[checks.Length];
+            Recent = new string[checks.Length];
+            for (var i = 0; i < checks.Length; i++)
+            {
+                Health[i] = CheckHealth.Create(checks[i].Rise, checks[i].Fall);
+                Recent[i] = "";
+            }
+        }
+
+        public MemberConfig Config { get; }
+        public MemberFacts RawFacts { get; set; } = MemberFacts.Unknown;
+        public CheckHealth[] Health { get; }
+        public DateTimeOffset?[] LastChange { get; }
+        public string[] Recent { get; }
+    }
+}

@@ -1,0 +1,18 @@
+using PgGate.Cluster;
+using PgGate.Config;
+
+namespace PgGate.Hosting;
+
+/// <summary>Chooses each member's probe by the cluster's health source.</summary>
+public sealed class ProbeFactory(TimeProvider time) : IMemberProbeFactory
+{
+    public IMemberProbe Create(ClusterConfig cluster, MemberConfig member)
+    {
+        var timeout = cluster.Services.Count > 0 ? cluster.Services[0].Options.CheckTimeout : ServerOptions.Norm.CheckTimeout;
+        return cluster.Health.Source switch
+        {
+            HealthSource.Patroni => new PatroniProbe(cluster, member, timeout, time),
+            _ => throw new NotSupportedException($"health source {cluster.Health.Source} is not available yet"),
+        };
+    }
+}

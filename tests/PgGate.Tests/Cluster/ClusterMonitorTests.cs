@@ -1,0 +1,185 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using PgGate.Cluster;
+using PgGate.Config;
+
+namespace PgGate.Tests.Cluster;
+
+public class ClusterMonitorTests
+{
+    /// <summary>A scripted member: what it reports is set by the test.</summary>
+    private sealed class ScriptedProbe(Func<MemberFacts> facts, Action onProbe) : IMemberProbe
+    {
+        public ValueTask<ProbeResult> ProbeAsync(IReadOnlyList<CheckPath> checks, CancellationToken cancellationToken)
+        {
+            onProbe();
+            return ValueTask.FromResult(new ProbeResult(facts(), null));
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    private sealed class ScriptedCluster : IMemberProbeFactory
+    {
+        public readonly Dictionary<string, MemberFacts> Facts = [];
+        public int Probes;
+
+        public IMemberProbe Create(ClusterConfig cluster, MemberConfig member) =>
+            new ScriptedProbe(() => { lock (Facts) return Facts[member.Name]; }, () => Interlocked.Increment(ref Probes));
+
+        public void Set(string member, MemberFacts facts)
+        {
+            lock (Facts)
+                Facts[member] = facts;
+        }
+    }
+
+    private static MemberFacts Primary(long timeline = 1) => new() { Reachable = true, Running = true, Role = MemberRole.Primary, Timeline = timeline, Lsn = 1000 };
+    private static MemberFacts Replica(ulong replay = 1000) => new() { Reachable = true, Running = true, Role = MemberRole.Replica, Timeline = 1, Lsn = replay };
+    private static readonly MemberFacts Unreachable = new() { Error = "connection refused" };
+
+    private static ClusterConfig Cluster(HealthSource source = HealthSource.Sql) => new()
+    {
+        Name = "pg-test",
+        Members =
+        [
+            new MemberConfig { Name = "pg-test-1", Host = "10.10.10.11", Role = "primary" },
+            new MemberConfig { Name = "pg-test-2", Host = "10.10.10.12", Role = "replica" },
+        ],
+        Health = new HealthConfig { Source = source },
+        Services =
+        [
+            new ServiceConfig { Name = "primary", Port = 5433, Check = "/primary" },
+            new ServiceConfig { Name = "replica", Port = 5434, Check = "/read-only" },
+            new ServiceConfig { Name = "default", Port = 5436, Check = "/primary" },
+        ],
+    };
+
+    private static async Task<(ClusterMonitor Monitor, FakeTimeProvider Clock, ScriptedCluster Members)> StartAsync()
+    {
+        var members = new ScriptedCluster();
+        members.Set("pg-test-1", Primary());
+        members.Set("pg-test-2", Replica());
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 0, 0, 0, TimeSpan.Zero));
+        var monitor = new ClusterMonitor(Cluster(), members, clock, NullLogger<ClusterMonitor>.Instance);
+        monitor.Start();
+        await monitor.WaitForAsync(v => v.Members.All(m => m.Checks.All(c => c.Phase != CheckPhase.Init)), TimeSpan.FromSeconds(5));
+        return (monitor, clock, members);
+    }
+
+    private static readonly CheckSpec PrimaryCheck = new(CheckPath.Parse("/primary"), 3, 3);
+    private static readonly CheckSpec ReadOnlyCheck = new(CheckPath.Parse("/read-only"), 3, 3);
+
+    [Fact]
+    public async Task Services_sharing_a_check_share_one_check_per_member()
+    {
+        var (monitor, _, _) = await StartAsync();
+        await using var _ = monitor;
+        Assert.Equal(2, monitor.Checks.Count);
+    }
+
+    [Fact]
+    public async Task First_probe_sets_state_from_live_role()
+    {
+        var (monitor, _, _) = await StartAsync();
+        await using var _ = monitor;
+        var v = monitor.Current;
+        Assert.True(v.IsUp("pg-test-1", PrimaryCheck));
+        Assert.False(v.IsUp("pg-test-2", PrimaryCheck));
+        Assert.True(v.IsUp("pg-test-2", ReadOnlyCheck));
+        Assert.Equal("pg-test-1", v.Leader?.Name);
+        Assert.Equal(0, v.FindMember("pg-test-2")!.Facts.LagBytes);
+    }
+
+    [Fact]
+    public async Task A_dead_primary_goes_down_after_fall_checks_at_fastinter()
+    {
+        var (monitor, clock, members) = await StartAsync();
+        await using var _ = monitor;
+        members.Set("pg-test-1", Unreachable);
+
+        // norm: inter 2s, then fastinter 1s while going down: fails at t=2, 3, 4.
+        var downAt = await AdvanceUntilAsync(clock, monitor, v => !v.IsUp("pg-test-1", PrimaryCheck), TimeSpan.FromMilliseconds(250), 40);
+        Assert.InRange(downAt, TimeSpan.FromSeconds(3.9), TimeSpan.FromSeconds(4.3));
+        Assert.Null(monitor.Current.Leader);
+    }
+
+    [Fact]
+    public async Task A_promoted_replica_passes_primary_after_rise_checks()
+    {
+        var (monitor, clock, members) = await StartAsync();
+        await using var _ = monitor;
+        members.Set("pg-test-1", Unreachable);
+        members.Set("pg-test-2", Primary(timeline: 2));
+        // The replica's /primary check was fully down (downinter 2s): next probe at t=2, then fastinter: t=3, t=4.
+        var upAt = await AdvanceUntilAsync(clock, monitor, v => v.IsUp("pg-test-2", PrimaryCheck), TimeSpan.FromMilliseconds(250), 40);
+        Assert.InRange(upAt, TimeSpan.FromSeconds(3.9), TimeSpan.FromSeconds(4.3));
+        Assert.Equal("pg-test-2", monitor.Current.Leader?.Name);
+    }
+
+    [Fact]
+    public async Task Two_primaries_are_resolved_by_the_newest_timeline()
+    {
+        var (monitor, clock, members) = await StartAsync();
+        await using var _ = monitor;
+        members.Set("pg-test-2", Primary(timeline: 2));
+        await AdvanceUntilAsync(clock, monitor, v => v.Leader?.Name == "pg-test-2", TimeSpan.FromMilliseconds(500), 20);
+        var old = monitor.Current.FindMember("pg-test-1")!;
+        Assert.False(old.Facts.IsLeader);
+        Assert.Equal("primary", LiveRoles.LiveName(old.Facts));
+    }
+
+    [Fact]
+    public async Task Equal_timelines_give_writes_to_nobody()
+    {
+        var (monitor, clock, members) = await StartAsync();
+        await using var _ = monitor;
+        members.Set("pg-test-2", Primary(timeline: 1));
+        await AdvanceUntilAsync(clock, monitor, v => v.FindMember("pg-test-2")!.Facts.Role == MemberRole.Primary, TimeSpan.FromMilliseconds(500), 20);
+        Assert.Null(monitor.Current.Leader);
+        Assert.All(monitor.Current.Members, m => Assert.False(m.Facts.IsLeader));
+    }
+
+    [Fact]
+    public async Task Replica_lag_is_measured_against_the_leader()
+    {
+        var (monitor, clock, members) = await StartAsync();
+        await using var _ = monitor;
+        members.Set("pg-test-1", Primary() with { Lsn = 5000 });
+        members.Set("pg-test-2", Replica(replay: 3000));
+        await AdvanceUntilAsync(clock, monitor, v => v.FindMember("pg-test-2")!.Facts.LagBytes == 2000, TimeSpan.FromMilliseconds(500), 20);
+    }
+
+    [Fact]
+    public async Task View_changed_fires_on_state_changes_only()
+    {
+        var (monitor, clock, members) = await StartAsync();
+        await using var _ = monitor;
+        var changes = 0;
+        monitor.ViewChanged += _ => Interlocked.Increment(ref changes);
+        var probes = members.Probes;
+        await AdvanceUntilAsync(clock, monitor, _ => Volatile.Read(ref members.Probes) >= probes + 6, TimeSpan.FromMilliseconds(500), 40);
+        Assert.Equal(0, Volatile.Read(ref changes));
+        members.Set("pg-test-2", Unreachable);
+        await AdvanceUntilAsync(clock, monitor, v => !v.FindMember("pg-test-2")!.Facts.Reachable, TimeSpan.FromMilliseconds(500), 20);
+        Assert.True(Volatile.Read(ref changes) >= 1);
+    }
+
+    /// <summary>Moves the fake clock in steps until the condition holds; returns the simulated time it took.</summary>
+    private static async Task<TimeSpan> AdvanceUntilAsync(FakeTimeProvider clock, ClusterMonitor monitor, Func<ClusterView, bool> condition, TimeSpan step, int maxSteps)
+    {
+        var start = clock.GetUtcNow();
+        for (var i = 0; i < maxSteps; i++)
+        {
+            if (condition(monitor.Current))
+                return clock.GetUtcNow() - start;
+            clock.Advance(step);
+            // Let probe loops run their continuation after the timer fired (bounded).
+            var seen = monitor.Current.Version;
+            for (var spin = 0; spin < 100 && monitor.Current.Version == seen; spin++)
+                await Task.Delay(1);
+        }
+        Assert.Fail($"condition not reached within {step * maxSteps} of simulated time");
+        return default;
+    }
+}

@@ -1,11 +1,35 @@
+using System.CommandLine;
+using PgGate.Config;
+
 namespace PgGate.Cli;
 
-/// <summary>The <c>pggate</c> command line: one verb per job.</summary>
+/// <summary>
+/// The <c>pggate</c> command line, one verb per job. Every failure ends in one readable line on stderr
+/// and a non-zero exit code: 2 for a bad command line or configuration, 1 for a runtime failure.
+/// </summary>
 internal static class GateCommandLine
 {
     public static int Run(string[] args)
     {
-        Console.Error.WriteLine("pggate: no commands yet");
-        return args.Length == 0 ? 2 : 2;
+        var root = new RootCommand("PgGate: stable services (primary, replica, default, offline, ...) for PostgreSQL HA clusters, " +
+                                   "routed by live health, in one process.");
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(CheckConfigCommand.Create());
+        root.Subcommands.Add(UrlsCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
+        try
+        {
+            return root.Parse(args).Invoke();
+        }
+        catch (ConfigException ex)
+        {
+            return Fail(ex.Message, 2);
+        }
+    }
+
+    public static int Fail(string message, int code)
+    {
+        Console.Error.WriteLine("pggate: " + message);
+        return code;
     }
 }

@@ -67,7 +67,7 @@ public sealed partial class ServiceRouter
         IReadOnlyList<PlannedServer> plan;
         try
         {
-            plan = ServerPlan.Build(_service, MemberDocuments.Live(view));
+            plan = ServerPlan.Build(_service, LiveMemberDocuments.Live(view));
         }
         catch (Exception ex)
         {
@@ -84,17 +84,17 @@ public sealed partial class ServiceRouter
             var entries = ImmutableArray.CreateBuilder<ServerEntry>(plan.Count);
             foreach (var p in plan)
             {
-                var member = view.FindMember(p.Name);
+                var member = view.FindMember(p.MemberName);
                 if (member is null)
                     continue;
-                if (!_states.TryGetValue(p.Name, out var state))
+                if (!_states.TryGetValue(p.MemberName, out var state))
                 {
                     state = new ServerState(_service.Name, member.Config, WeightOf(member.Config));
-                    _states[p.Name] = state;
+                    _states[p.MemberName] = state;
                 }
                 var check = member.FindCheck(_check);
                 var up = check?.IsUp ?? false;
-                var before = old.Find(p.Name);
+                var before = old.Find(p.MemberName);
                 if (up && before is { IsUp: false } && check?.LastChange is not null)
                     state.RampFrom = now;     // back from down: ramp up (never at start-up, as HAProxy)
                 entries.Add(new ServerEntry(state, p.IsBackup, up));

@@ -3,7 +3,7 @@ using PgGate.Config;
 
 namespace PgGate.Services.Selection;
 
-public readonly record struct PlannedServer(string Name, bool IsBackup);
+public readonly record struct PlannedServer(string MemberName, bool IsBackup);
 
 public static class ServerPlan
 {

@@ -8,7 +8,7 @@ namespace PgGate.Cluster;
 /// <see cref="LiveRoles"/>); the configured value stays readable as <c>configured_role</c>. Live keys:
 /// <c>live_role</c>, <c>is_leader</c>, <c>reachable</c>, <c>lag_bytes</c>, <c>timeline</c>.
 /// </summary>
-public static class MemberDocuments
+public static class LiveMemberDocuments
 {
     public static IReadOnlyList<IReadOnlyDictionary<string, object?>> Configured(ClusterConfig cluster)
     {

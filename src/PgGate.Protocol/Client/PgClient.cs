@@ -13,6 +13,8 @@ namespace PgGate.Protocol.Client;
 /// </summary>
 public sealed partial class PgClient : IAsyncDisposable
 {
+    private static readonly TimeSpan CancelCloseWait = TimeSpan.FromSeconds(5);
+
     private readonly Socket _socket;
     private readonly PgClientOptions _options;
     private readonly Dictionary<string, string> _serverParameters = new(StringComparer.Ordinal);
@@ -99,8 +101,8 @@ public sealed partial class PgClient : IAsyncDisposable
 
     /// <summary>
     /// Sends a CancelRequest for <paramref name="processId"/> to the server at <paramref name="host"/>:<paramref name="port"/>
-    /// and waits until the server has closed that connection, i.e. has handled the request. The server never says
-    /// whether a query was actually cancelled.
+    /// and waits (at most 5 s) until the server has closed that connection, i.e. has handled the request. The server
+    /// never says whether a query was actually cancelled.
     /// </summary>
     public static async Task CancelAsync(
         string host, int port, int processId, ReadOnlyMemory<byte> secretKey, CancellationToken cancellationToken = default)
@@ -146,9 +148,18 @@ public sealed partial class PgClient : IAsyncDisposable
         {
             await socket.SendAsync(request.WrittenMemory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
 
-            // PostgreSQL answers nothing and closes the connection once the request is handled.
+            // PostgreSQL answers nothing and closes the connection once the request is handled. Waiting for that tells
+            // the caller the cancel has landed; the cap keeps a peer that never closes from holding a token-less caller.
+            using var closeWait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            closeWait.CancelAfter(CancelCloseWait);
             var sink = new byte[64];
-            while (await socket.ReceiveAsync(sink, SocketFlags.None, cancellationToken).ConfigureAwait(false) > 0)
+            try
+            {
+                while (await socket.ReceiveAsync(sink, SocketFlags.None, closeWait.Token).ConfigureAwait(false) > 0)
+                {
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
             }
         }

@@ -49,7 +49,7 @@ public static class MessageFraming
         var status = TryReadMessageHeader(buffer, maxLength, out header);
         if (status == MessageReadStatus.Ok)
         {
-            if ((uint)buffer.Length - ProtocolConstants.MessageHeaderLength >= (uint)header.PayloadLength)
+            if (buffer.Length - ProtocolConstants.MessageHeaderLength >= header.PayloadLength)
             {
                 payload = buffer.Slice(ProtocolConstants.MessageHeaderLength, header.PayloadLength);
                 return MessageReadStatus.Ok;

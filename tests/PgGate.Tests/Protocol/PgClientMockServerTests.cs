@@ -88,7 +88,8 @@ public class PgClientMockServerTests
             var scram = ScramSha256Server.ForPassword("pw");
             await connection.SendAsync(w => BackendMessageWriter.WriteAuthenticationSasl(w, [ScramSha256Server.MechanismName]), cts.Token);
             var initial = await connection.ReadMessageAsync(cts.Token);
-            var clientFirst = initial.Payload.AsSpan("SCRAM-SHA-256\0".Length + 4).ToArray();
+            Assert.True(FrontendMessageReader.TryReadSaslInitialResponse(initial.Payload, out var mechanism, out var clientFirst));
+            Assert.Equal(ScramSha256Server.MechanismName, mechanism);
             var serverFirst = scram.HandleClientFirstMessage(clientFirst).Message!;
             await connection.SendAsync(w => BackendMessageWriter.WriteAuthenticationSaslContinue(w, serverFirst), cts.Token);
             await connection.ReadMessageAsync(cts.Token);

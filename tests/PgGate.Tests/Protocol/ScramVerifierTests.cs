@@ -18,6 +18,17 @@ public class ScramVerifierTests
     }
 
     [Fact]
+    public void A_non_ASCII_password_gives_the_same_verifier_as_PostgreSQL()
+    {
+        // CREATE ROLE uni LOGIN PASSWORD 'pässwörd' in PostgreSQL 15 (UTF8), read back from pg_authid.
+        const string stored =
+            "SCRAM-SHA-256$4096:yv9POPJvROBnjKVjoWUo5A==$EbU0iby6zb6Pj9c4mKomfje3pJVbvdub1TfO+VgrveU=:U5KP8awlVeYo/iEKG7Yf3APKfKhWxaE9HFAzGw7K7DE=";
+        var salt = ScramVerifier.Parse(stored).Salt;
+
+        Assert.Equal(stored, ScramVerifier.Create("pässwörd", salt, 4096).ToString());
+    }
+
+    [Fact]
     public void Create_uses_a_fresh_16_byte_salt_and_4096_iterations_by_default()
     {
         var a = ScramVerifier.Create("pw");

@@ -1,6 +1,6 @@
 using System.Globalization;
 using PgGate.Config;
-using PgGate.Protocol;
+using PgGate.Protocol.Client;
 
 namespace PgGate.Cluster;
 

@@ -12,6 +12,7 @@ public sealed class ProbeFactory(TimeProvider time) : IMemberProbeFactory
         return cluster.Health.Source switch
         {
             HealthSource.Patroni => new PatroniProbe(cluster, member, timeout, time),
+            HealthSource.Sql => new SqlProbe(cluster, member, timeout, time),
             _ => throw new NotSupportedException($"health source {cluster.Health.Source} is not available yet"),
         };
     }

@@ -29,7 +29,7 @@ internal static class AddressGuard
         foreach (var pid in owners)
         {
             var directory = ProcFs.WorkingDirectory(pid);
-            var sandbox = directory is null ? null : SandboxOwner.DefaultBaseDirectoryOf(directory);
+            var sandbox = directory is null ? null : SandboxDirectories.SandboxDirectoryOf(directory);
             if (sandbox is null)
             {
                 var command = ProcFs.CommandLine(pid);

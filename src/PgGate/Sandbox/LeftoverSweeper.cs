@@ -10,17 +10,7 @@ internal static class LeftoverSweeper
 {
     public static void Sweep(ILogger logger)
     {
-        IEnumerable<string> candidates;
-        try
-        {
-            candidates = Directory.EnumerateDirectories(SandboxOwner.TempRoot, SandboxOwner.DirectoryPrefix + "*");
-        }
-        catch (IOException)
-        {
-            return;
-        }
-
-        foreach (var directory in candidates)
+        foreach (var directory in SandboxDirectories.EnumerateAll())
         {
             var owner = SandboxOwner.ReadFrom(directory);
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -192,10 +191,7 @@ public sealed class LocalCluster : IAsyncDisposable
         string directory;
         if (options.BaseDirectory is null)
         {
-            directory = Path.Combine(
-                SandboxOwner.TempRoot,
-                string.Create(CultureInfo.InvariantCulture, $"{SandboxOwner.DirectoryPrefix}{options.Name}-{RandomSuffix()}"));
-            Directory.CreateDirectory(directory);
+            directory = SandboxDirectories.CreateUnique(options.Name);
         }
         else
         {
@@ -204,7 +200,7 @@ public sealed class LocalCluster : IAsyncDisposable
             {
                 throw new SandboxException(
                     $"BaseDirectory {directory} is not empty. Disposing a sandbox deletes its base directory, so give an " +
-                    "absent or empty directory, or leave BaseDirectory null for a fresh one under /tmp.");
+                    "absent or empty directory, or leave BaseDirectory null for a fresh one under /dev/shm or /tmp.");
             }
 
             Directory.CreateDirectory(directory);
@@ -236,20 +232,8 @@ public sealed class LocalCluster : IAsyncDisposable
         return directory;
     }
 
-    private static string RandomSuffix()
-    {
-        const string Alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-        Span<char> suffix = stackalloc char[8];
-        for (var i = 0; i < suffix.Length; i++)
-        {
-            suffix[i] = Alphabet[System.Security.Cryptography.RandomNumberGenerator.GetInt32(Alphabet.Length)];
-        }
-
-        return new string(suffix);
-    }
-
     /// <summary>The process is exiting without having disposed the cluster (e.g. Ctrl+C, SIGTERM): leave nothing running.</summary>
-    private void EmergencyCleanup()
+    internal void EmergencyCleanup()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {

@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using PgGate.Cluster;
 
@@ -14,8 +13,6 @@ namespace PgGate.Sandbox;
 /// </summary>
 public sealed class LocalMember
 {
-    private const string Superuser = OsUser.PostgresUserName;
-
     private readonly LocalCluster _cluster;
     private readonly IPAddress _address;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
@@ -265,13 +262,14 @@ public sealed class LocalMember
             return;
         }
 
-        var target = await primary.RunSqlAsync("select pg_current_wal_insert_lsn()", cancellationToken);
+        // A fresh commit on the primary lands in its WAL after everything committed before; once the replica reports
+        // it committed, it has replayed all of that. (Comparing LSNs is not enough: the primary's insert position can
+        // point past a page header that no record will fill until the next write.)
+        var marker = await primary.RunSqlAsync("select pg_current_xact_id()", cancellationToken);
         await Waiting.UntilAsync(
-            async ct => await RunSqlAsync(
-                $"select coalesce(pg_last_wal_replay_lsn() >= {Quoting.SqlLiteral(target)}::pg_lsn, false)",
-                ct) == "t",
+            async ct => await RunSqlAsync($"select pg_xact_status({Quoting.SqlLiteral(marker)}::xid8)", ct) == "committed",
             StepTimeout,
-            error => $"{Name} did not replay {primary.Name}'s WAL up to {target} within {StepTimeout.TotalSeconds:0} s" +
+            error => $"{Name} did not replay {primary.Name}'s transaction {marker} within {StepTimeout.TotalSeconds:0} s" +
                 (error is null ? "." : $" (last error: {error}).") + LogTailNote(this),
             cancellationToken);
     }
@@ -287,25 +285,15 @@ public sealed class LocalMember
 
     private async Task<string> RunSqlAsync(string sql, string database, string purpose, CancellationToken cancellationToken)
     {
-        var result = await CommandRunner.RunAsync(
-            OsUser,
-            Installation.Psql,
-            ["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h", SocketDirectory, "-p", Port.ToString(CultureInfo.InvariantCulture),
-                "-U", Superuser, "-d", database, "-f", "-"],
-            Logger,
-            cancellationToken,
-            standardInput: sql,
-            timeout: StepTimeout);
-        if (!result.Succeeded)
+        try
         {
-            var unreachable = result.StandardError.Contains("connection to server", StringComparison.Ordinal);
-            throw new SandboxException(result.Describe(
-                purpose,
-                unreachable ? LogFile : null,
-                unreachable && !IsRunning ? $"{Name} is not running." : null));
+            return await Psql.RunAsync(
+                Installation, OsUser, Logger, SocketDirectory, Port, database, sql, purpose, LogFile, StepTimeout, cancellationToken);
         }
-
-        return result.StandardOutput.TrimEnd('\n');
+        catch (SandboxException e) when (!IsRunning)
+        {
+            throw new SandboxException($"{e.Message}\n{Name} is not running.", e);
+        }
     }
 
     public override string ToString() => $"{Name} ({Host}:{Port})";
@@ -313,24 +301,35 @@ public sealed class LocalMember
     internal async Task InitializeAsPrimaryAsync(CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
-        var initdb = await CommandRunner.RunAsync(
-            OsUser,
-            Installation.Initdb,
-            ["-D", DataDirectory, "-U", Superuser, "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8",
-                "--locale=C", "--no-sync", "--no-instructions"],
-            Logger,
-            cancellationToken,
-            timeout: StepTimeout);
-        initdb.ThrowIfFailed($"create {Name}'s data directory", advice: PermissionAdvice(initdb));
-        var initdbElapsed = stopwatch.ElapsedMilliseconds;
+        var options = _cluster.Options;
+        if (options.ReuseInitdbTemplate)
+        {
+            var template = await InitdbTemplate.GetAsync(Installation, OsUser, Logger, options, cancellationToken);
+            var copy = await CommandRunner.RunAsync(
+                OsUser,
+                "cp",
+                ["-a", template, DataDirectory],
+                Logger,
+                cancellationToken,
+                timeout: StepTimeout);
+            copy.ThrowIfFailed($"copy the initdb template into {DataDirectory}");
+        }
+        else
+        {
+            await PrimaryBuilder.InitdbAsync(Installation, OsUser, Logger, DataDirectory, options, cancellationToken);
+        }
 
-        ServerFiles.AppendClusterSettings(DataDirectory, _cluster.Options);
-        ServerFiles.WriteHba(DataDirectory, _cluster.Options, OsUser);
+        var prepared = stopwatch.ElapsedMilliseconds;
         ServerFiles.WriteMemberSettings(this, synchronousStandby: null, OsUser);
         Role = MemberRole.Primary;
         await StartServerAsync(cancellationToken);
-        await RunSqlAsync(CreateUsersAndDatabasesSql(_cluster.Options), "postgres", $"create users and databases on {Name}", cancellationToken);
-        SandboxLog.PrimaryStarted(Logger, Name, Host, Port, stopwatch.ElapsedMilliseconds, initdbElapsed);
+        if (!options.ReuseInitdbTemplate)
+        {
+            await RunSqlAsync(PrimaryBuilder.UsersAndDatabasesSql(options), "postgres", $"create users and databases on {Name}", cancellationToken);
+        }
+
+        SandboxLog.PrimaryStarted(
+            Logger, Name, Host, Port, stopwatch.ElapsedMilliseconds, options.ReuseInitdbTemplate ? "template copy" : "initdb", prepared);
     }
 
     internal async Task CloneFromAsync(LocalMember primary, CancellationToken cancellationToken)
@@ -495,37 +494,8 @@ public sealed class LocalMember
         Quoting.Conninfo(
             ("host", SocketDirectory),
             ("port", Port.ToString(CultureInfo.InvariantCulture)),
-            ("user", Superuser),
+            ("user", Psql.Superuser),
             ("dbname", database));
-
-    private static string CreateUsersAndDatabasesSql(LocalClusterOptions options)
-    {
-        var sql = new StringBuilder();
-        foreach (var user in options.Users)
-        {
-            sql.Append(CultureInfo.InvariantCulture, $"CREATE ROLE {Quoting.SqlIdentifier(user.Name)} WITH LOGIN");
-            sql.Append(user.Superuser ? " SUPERUSER" : "");
-            sql.Append(user.Replication ? " REPLICATION" : "");
-            sql.Append(CultureInfo.InvariantCulture, $" PASSWORD {Quoting.SqlLiteral(user.Password)};\n");
-            foreach (var role in user.MemberOf)
-            {
-                sql.Append(CultureInfo.InvariantCulture, $"GRANT {Quoting.SqlIdentifier(role)} TO {Quoting.SqlIdentifier(user.Name)};\n");
-            }
-        }
-
-        foreach (var database in options.Databases)
-        {
-            sql.Append(CultureInfo.InvariantCulture, $"CREATE DATABASE {Quoting.SqlIdentifier(database.Name)} OWNER {Quoting.SqlIdentifier(database.Owner)};\n");
-        }
-
-        return sql.ToString();
-    }
-
-    private string? PermissionAdvice(CommandResult result) =>
-        result.StandardError.Contains("Permission denied", StringComparison.Ordinal) && OsUser.SwitchesUser
-            ? $"OS user {OsUser.Name} must be able to reach {MemberDirectory}: put BaseDirectory where every parent directory " +
-              "is world-searchable (the default under /tmp is)."
-            : null;
 
     private static string LogTailNote(LocalMember member) =>
         $"\nlast lines of {member.LogFile}:\n  " + LogTail.Read(member.LogFile, 10).Replace("\n", "\n  ", StringComparison.Ordinal);

@@ -18,8 +18,8 @@ internal static partial class SandboxLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sandbox: stopping cluster {Cluster} failed; ending its processes by signal")]
     public static partial void ClusterStopFailed(ILogger logger, Exception exception, string cluster);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox: primary {Member} up on {Host}:{Port} in {Elapsed} ms (initdb {Initdb} ms)")]
-    public static partial void PrimaryStarted(ILogger logger, string member, string host, int port, long elapsed, long initdb);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox: primary {Member} up on {Host}:{Port} in {Elapsed} ms ({Source} {Prepared} ms)")]
+    public static partial void PrimaryStarted(ILogger logger, string member, string host, int port, long elapsed, string source, long prepared);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sandbox: replica {Member} cloned and started on {Host}:{Port} in {Elapsed} ms")]
     public static partial void ReplicaStarted(ILogger logger, string member, string host, int port, long elapsed);

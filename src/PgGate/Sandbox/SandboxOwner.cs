@@ -10,10 +10,6 @@ internal sealed record SandboxOwner(int Pid, long StartTime)
 {
     public const string FileName = "pggate-sandbox.owner";
 
-    /// <summary>Where default base directories go, and the only place leftovers are swept from.</summary>
-    public const string TempRoot = "/tmp";
-    public const string DirectoryPrefix = "pggate-";
-
     public static SandboxOwner Current { get; } = new(Environment.ProcessId, ProcFs.StartTime(Environment.ProcessId) ?? 0);
 
     public bool IsAlive => ProcFs.IsAlive(Pid) && ProcFs.StartTime(Pid) == StartTime;
@@ -44,18 +40,5 @@ internal sealed record SandboxOwner(int Pid, long StartTime)
         {
             return null;
         }
-    }
-
-    /// <summary>The sandbox base directory a path lies in, when it is a default one (<c>/tmp/pggate-*</c>).</summary>
-    public static string? DefaultBaseDirectoryOf(string path)
-    {
-        var prefix = TempRoot + "/" + DirectoryPrefix;
-        if (!path.StartsWith(prefix, StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var end = path.IndexOf('/', prefix.Length);
-        return end < 0 ? path : path[..end];
     }
 }

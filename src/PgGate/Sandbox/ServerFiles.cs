@@ -68,21 +68,31 @@ internal static class ServerFiles
         Write(Path.Combine(dataDirectory, "pg_hba.conf"), hba.ToString(), osUser);
     }
 
-    public static void WriteMemberSettings(LocalMember member, string? synchronousStandby, OsUser osUser)
+    public static void WriteMemberSettings(LocalMember member, string? synchronousStandby, OsUser osUser) =>
+        WriteMemberSettings(member.DataDirectory, member.Name, member.Host, member.Port, member.SocketDirectory, synchronousStandby, osUser);
+
+    public static void WriteMemberSettings(
+        string dataDirectory,
+        string name,
+        string listenAddresses,
+        int port,
+        string socketDirectory,
+        string? synchronousStandby,
+        OsUser osUser)
     {
         var settings = new StringBuilder();
         settings.AppendLine("# PgGate sandbox: what differs per member. Rewritten by the sandbox; do not edit.");
-        settings.AppendLine(CultureInfo.InvariantCulture, $"cluster_name = {Quoting.ConfString(member.Name)}");
-        settings.AppendLine(CultureInfo.InvariantCulture, $"listen_addresses = {Quoting.ConfString(member.Host)}");
-        settings.AppendLine(CultureInfo.InvariantCulture, $"port = {member.Port}");
-        settings.AppendLine(CultureInfo.InvariantCulture, $"unix_socket_directories = {Quoting.ConfString(member.SocketDirectory)}");
+        settings.AppendLine(CultureInfo.InvariantCulture, $"cluster_name = {Quoting.ConfString(name)}");
+        settings.AppendLine(CultureInfo.InvariantCulture, $"listen_addresses = {Quoting.ConfString(listenAddresses)}");
+        settings.AppendLine(CultureInfo.InvariantCulture, $"port = {port}");
+        settings.AppendLine(CultureInfo.InvariantCulture, $"unix_socket_directories = {Quoting.ConfString(socketDirectory)}");
         if (synchronousStandby is not null)
         {
             // Standby names follow identifier rules, so names with '-' need double quotes.
             settings.AppendLine(CultureInfo.InvariantCulture, $"synchronous_standby_names = {Quoting.ConfString(Quoting.SqlIdentifier(synchronousStandby))}");
         }
 
-        Write(Path.Combine(member.DataDirectory, MemberSettingsFile), settings.ToString(), osUser);
+        Write(Path.Combine(dataDirectory, MemberSettingsFile), settings.ToString(), osUser);
     }
 
     /// <summary>Makes a stopped data directory start as a streaming replica of <paramref name="primary"/>.</summary>

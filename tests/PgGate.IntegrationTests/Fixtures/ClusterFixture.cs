@@ -4,11 +4,12 @@ using PgGate.Sandbox;
 namespace PgGate.IntegrationTests.Fixtures;
 
 /// <summary>
-/// One real three-member PostgreSQL cluster (<c>pg-test</c> on 127.0.0.11-13:5432 with Pigsty's users) shared by
-/// every test in the <c>cluster</c> collection. Tests that stop, kill or promote members call <see cref="ResetAsync"/>
-/// first (the sandbox tests do it in <c>InitializeAsync</c>), which rebuilds the cluster only when it is not in its
-/// initial shape. <c>PGGATE_TEST_HOSTS</c> (three comma-separated loopback addresses) moves it elsewhere, e.g. when
-/// 127.0.0.11-13 are taken on a shared machine.
+/// One real three-member PostgreSQL cluster (<c>pg-test</c> on 127.0.0.11-13:5432 with Pigsty's users and database
+/// <c>test</c>) shared by every test in the <c>cluster</c> collection, which run one at a time. Tests may stop, kill
+/// and promote members, and run in any order, so every test class calls <see cref="ResetAsync"/> before it uses the
+/// cluster (in <c>IAsyncLifetime.InitializeAsync</c>): about 0.3 s when the cluster is as built, a rebuild (about 2 s)
+/// otherwise. Tables a test creates outlive it unless it drops them. <c>PGGATE_TEST_HOSTS</c> (three comma-separated
+/// loopback addresses) moves the cluster elsewhere, e.g. when 127.0.0.11-13 are taken on a shared machine.
 /// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {

@@ -167,9 +167,42 @@ public sealed class LocalClusterTests(ClusterFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_member_whose_data_directory_is_lost_rejoins_by_cloning_again()
+    {
+        var replica = Cluster.Members[2];
+        await replica.StopAsync(StopMode.Immediate, Cancel);
+        Directory.Delete(replica.DataDirectory, recursive: true);
+        await PgClient.ExecuteAsync(fixture.Primary, "create table after_loss as select 7 as n", LocalClusterUser.Test);
+
+        var method = await replica.RejoinAsReplicaAsync(fixture.Primary, Cancel);
+
+        Assert.Equal(RejoinMethod.Reclone, method);
+        Assert.True(await PgClient.ScalarAsync<bool>(replica, "select pg_is_in_recovery()"));
+        Assert.Equal(7, await PgClient.ScalarAsync<int>(replica, "select n from after_loss"));
+        Assert.Equal(IPAddress.Parse(replica.Host), await PgClient.ScalarAsync<IPAddress>(replica, "select inet_server_addr()"));
+        await PgClient.ExecuteAsync(fixture.Primary, "drop table after_loss", LocalClusterUser.Test);
+    }
+
+    [Fact]
+    public async Task The_process_exit_cleanup_ends_every_server_and_removes_the_directory()
+    {
+        var cluster = await LocalCluster.StartAsync(fixture.SpareOptions(members: 2), TestContextLogger.Instance, Cancel);
+        var pids = ProcFs.ProcessesUsing(cluster.BaseDirectory);
+        Assert.NotEmpty(pids);
+
+        // What runs when the process exits without disposing (Ctrl+C in `pggate demo`, SIGTERM of a test run).
+        cluster.EmergencyCleanup();
+
+        Assert.False(Directory.Exists(cluster.BaseDirectory));
+        Assert.All(pids, pid => Assert.False(ProcFs.IsAlive(pid), $"PID {pid} is still alive"));
+        Assert.True(cluster.IsDisposed);
+        await cluster.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Starting_a_second_cluster_on_addresses_in_use_fails_naming_the_pid_and_data_directory()
     {
-        var before = Directory.GetDirectories("/tmp", "pggate-*");
+        var before = SandboxDirectories.EnumerateAll().ToArray();
 
         var error = await Assert.ThrowsAsync<SandboxException>(() => LocalCluster.StartAsync(fixture.Options, cancellationToken: Cancel));
 
@@ -177,7 +210,7 @@ public sealed class LocalClusterTests(ClusterFixture fixture) : IAsyncLifetime
         Assert.Contains($"PID {primary.Pid}", error.Message, StringComparison.Ordinal);
         Assert.Contains(primary.DataDirectory, error.Message, StringComparison.Ordinal);
         Assert.Contains($"{primary.Host}:{primary.Port}", error.Message, StringComparison.Ordinal);
-        Assert.Equal(before.Order(), Directory.GetDirectories("/tmp", "pggate-*").Order());
+        Assert.Equal(before.Order(), SandboxDirectories.EnumerateAll().Order());
         Assert.True(primary.IsRunning);
     }
 
@@ -234,8 +267,9 @@ public sealed class LocalClusterTests(ClusterFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task With_SynchronousStandby_the_first_replica_is_the_sync_standby()
     {
+        // Also the path without the initdb template: initdb, then users and databases on the running primary.
         await using var cluster = await LocalCluster.StartAsync(
-            fixture.SpareOptions(members: 3) with { SynchronousStandby = true },
+            fixture.SpareOptions(members: 3) with { SynchronousStandby = true, ReuseInitdbTemplate = false },
             TestContextLogger.Instance,
             Cancel);
 
@@ -244,6 +278,9 @@ public sealed class LocalClusterTests(ClusterFixture fixture) : IAsyncLifetime
             await cluster.Members[0].RunSqlAsync("select application_name, sync_state from pg_stat_replication order by 1", Cancel));
         Assert.Equal("on", await cluster.Members[0].RunSqlAsync("show synchronous_commit", Cancel));
         await PgClient.ExecuteAsync(cluster.Members[0], "create table committed_synchronously (id int)", LocalClusterUser.Test);
+        Assert.Equal(
+            "dbuser_monitor|t",
+            await cluster.Members[2].RunSqlAsync("select rolname, pg_has_role(rolname, 'pg_monitor', 'member') from pg_roles where rolname = 'dbuser_monitor'", Cancel));
     }
 
     private static async Task<bool> AcceptsAsync(LocalMember member)

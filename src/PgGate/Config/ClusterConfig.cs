@@ -14,6 +14,9 @@ public sealed record ClusterConfig
     /// <summary>Cluster VIP (<c>10.10.10.3</c>), when one is configured; used by <c>urls</c> and the VIP holder.</summary>
     public string? Vip { get; init; }
 
+    /// <summary>What <c>dest: default</c> means in this cluster (native <c>default_service_dest</c>, Pigsty's <c>pg_default_service_dest</c>).</summary>
+    public ServiceDestination DefaultServiceDest { get; init; } = ServiceDestination.Postgres;
+
     public SourceLocation Location { get; init; } = SourceLocation.None;
 
     public MemberConfig? FindMember(string nameOrHost)

@@ -1,5 +1,14 @@
 namespace PgGate.Config;
 
+public enum ConfigFormat
+{
+    /// <summary>PgGate's own <c>pggate.yml</c>.</summary>
+    Native,
+
+    /// <summary>An Ansible YAML inventory written for Pigsty, read unchanged.</summary>
+    PigstyInventory,
+}
+
 public sealed record AdminConfig
 {
     /// <summary>HTTP address of the status page, JSON API and <c>/metrics</c>: <c>host:port</c>, <c>*</c> for every address.</summary>
@@ -15,6 +24,14 @@ public sealed record GateConfig
 
     /// <summary>The file this came from (native YAML or a Pigsty inventory).</summary>
     public string SourceFile { get; init; } = "";
+
+    public ConfigFormat Format { get; init; } = ConfigFormat.Native;
+
+    /// <summary>
+    /// Things that load but deserve a look, each prefixed with file:line (e.g. a Pigsty <c>dest</c> string that Pigsty
+    /// silently routes to 5432). <c>check-config</c> prints them; <c>run</c> logs them.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 
     public ClusterConfig? FindCluster(string name)
     {

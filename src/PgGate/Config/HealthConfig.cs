@@ -67,6 +67,13 @@ public sealed record DcsConfig
 
     public string? Username { get; init; }
     public SecretSource Password { get; init; } = SecretSource.None;
+
+    /// <summary>CA that signed etcd's certificate; when set, endpoints are reached over TLS (Pigsty: <c>/pg/cert/ca.crt</c>).</summary>
+    public string? CaFile { get; init; }
+
+    /// <summary>Client certificate and key for etcd (Pigsty: <c>/pg/cert/server.crt</c>, <c>/pg/cert/server.key</c>).</summary>
+    public string? CertFile { get; init; }
+    public string? KeyFile { get; init; }
 }
 
 public sealed record HealthConfig
@@ -75,6 +82,9 @@ public sealed record HealthConfig
 
     /// <summary>Pigsty RTO plan name (fast, norm, safe, wide) the default server options come from.</summary>
     public string Rto { get; init; } = "norm";
+
+    /// <summary>Cap on one check's duration (HAProxy's <c>timeout check</c>, 3s in Pigsty).</summary>
+    public TimeSpan CheckTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
     public SqlCheckConfig Sql { get; init; } = new();
 

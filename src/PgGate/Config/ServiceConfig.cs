@@ -77,6 +77,12 @@ public sealed record ServiceConfig
 
     public ServerOptions Options { get; init; } = ServerOptions.Norm;
 
+    /// <summary>
+    /// The <c>default-server</c> string <see cref="Options"/> came from, exactly as written (or as Pigsty derives it from the
+    /// RTO plan), so the HAProxy rendering is byte-identical to Pigsty's.
+    /// </summary>
+    public string OptionsText { get; init; } = RtoPlan.PigstyDefaults[RtoPlan.DefaultName].OptionsText;
+
     /// <summary>HAProxy <c>timeout connect</c>: per attempt to open a server connection.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(3);
 

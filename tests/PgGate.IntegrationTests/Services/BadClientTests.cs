@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using PgGate.Cluster;
 using PgGate.IntegrationTests.Fixtures;
 using PgGate.Sandbox;
 

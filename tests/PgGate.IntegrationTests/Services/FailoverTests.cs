@@ -33,8 +33,8 @@ public sealed class FailoverTests(ClusterFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Replica_service_falls_back_to_the_primary_when_the_replicas_stop_and_returns_when_they_are_back()
     {
-        await Cluster.Members[1].StopAsync(StopMode.Fast);
-        await Cluster.Members[2].StopAsync(StopMode.Fast);
+        await Cluster.Members[1].StopAsync(StopMode.Fast, TestContext.Current.CancellationToken);
+        await Cluster.Members[2].StopAsync(StopMode.Fast, TestContext.Current.CancellationToken);
         await Gate.Monitor.WaitForAsync(v => !v.IsUp(Cluster.Members[1].Name, ReadOnly) && !v.IsUp(Cluster.Members[2].Name, ReadOnly),
             FastPlanBound, TestContext.Current.CancellationToken);
 
@@ -42,8 +42,8 @@ public sealed class FailoverTests(ClusterFixture fixture) : IAsyncLifetime
         var replica = Gate.Host.FindListener(Cluster.Members[1].Name, Cluster.Name, "replica")!;
         Assert.True(replica.Router.Servers.UsingBackups);
 
-        await Cluster.Members[1].StartAsync();
-        await Cluster.Members[2].StartAsync();
+        await Cluster.Members[1].StartAsync(TestContext.Current.CancellationToken);
+        await Cluster.Members[2].StartAsync(TestContext.Current.CancellationToken);
         await Gate.Monitor.WaitForAsync(v => v.IsUp(Cluster.Members[1].Name, ReadOnly) && v.IsUp(Cluster.Members[2].Name, ReadOnly),
             FastPlanBound, TestContext.Current.CancellationToken);
         var (address, inRecovery) = await GateUnderTest.WhoAsync(Host(1), 5434);
@@ -56,11 +56,11 @@ public sealed class FailoverTests(ClusterFixture fixture) : IAsyncLifetime
     {
         await using var before = await GateUnderTest.OpenAsync(Host(1), 5433);
         Assert.Equal((Host(0), false), await GateUnderTest.WhoAsync(before));
-        await Cluster.Members[1].WaitUntilCaughtUpAsync();
+        await Cluster.Members[1].WaitUntilCaughtUpAsync(TestContext.Current.CancellationToken);
 
-        await Cluster.Members[0].StopAsync(StopMode.Immediate);
+        await Cluster.Members[0].StopAsync(StopMode.Immediate, TestContext.Current.CancellationToken);
         var promoted = Stopwatch.StartNew();
-        await Cluster.Members[1].PromoteAsync();
+        await Cluster.Members[1].PromoteAsync(TestContext.Current.CancellationToken);
 
         // The session through the old primary is gone: the next statement fails instead of hanging.
         await Assert.ThrowsAnyAsync<Exception>(() => GateUnderTest.WhoAsync(before));
@@ -87,7 +87,7 @@ public sealed class FailoverTests(ClusterFixture fixture) : IAsyncLifetime
         var replicaCheck = new CheckSpec(CheckPath.Parse("/replica"), 3, 3);
 
         // The offline replica is promoted: /replica fails on it, so the offline service drops it (and its sessions).
-        await Cluster.Members[2].PromoteAsync();
+        await Cluster.Members[2].PromoteAsync(TestContext.Current.CancellationToken);
         await Gate.Monitor.WaitForAsync(v => !v.IsUp(Cluster.Members[2].Name, replicaCheck), FastPlanBound, TestContext.Current.CancellationToken);
         var listener = Gate.Host.FindListener(Cluster.Members[0].Name, Cluster.Name, "offline")!;
         await PgClient.WaitUntilAsync(() => Task.FromResult(listener.Stats.ShutdownSessions >= 1), TimeSpan.FromSeconds(5), "the session to be shut down");
@@ -100,7 +100,7 @@ public sealed class FailoverTests(ClusterFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Without_any_server_a_client_gets_a_clear_error_after_the_queue_timeout()
     {
-        await Cluster.Members[0].StopAsync(StopMode.Fast);
+        await Cluster.Members[0].StopAsync(StopMode.Fast, TestContext.Current.CancellationToken);
         await Gate.Monitor.WaitForAsync(v => !v.IsUp(Cluster.Members[0].Name, Primary), FastPlanBound, TestContext.Current.CancellationToken);
 
         var error = await Assert.ThrowsAsync<PostgresException>(() => GateUnderTest.WhoAsync(Host(1), 5433));

@@ -80,6 +80,7 @@ public sealed class GateHost : IAsyncDisposable
         {
             foreach (var (spec, clusters) in plan)
             {
+                var name = spec.Member ?? Dns.GetHostName();
                 var nodeListeners = new List<ServiceListener>();
                 var nodeMonitors = new List<ClusterMonitor>();
                 foreach (var cluster in clusters)
@@ -88,7 +89,8 @@ public sealed class GateHost : IAsyncDisposable
                     nodeMonitors.Add(monitor);
                     foreach (var service in cluster.Services)
                     {
-                        var router = new ServiceRouter(cluster, service, _time, _loggers.CreateLogger<ServiceRouter>());
+                        var router = new ServiceRouter(cluster, service, _time, _loggers.CreateLogger<ServiceRouter>(),
+                            node: NodeSpecs.Count > 1 ? name : null);
                         router.Apply(monitor.Current);
                         monitor.ViewChanged += router.Apply;
                         var endpoint = new IPEndPoint(ListenSockets.ParseBindAddress(spec.BindAddress ?? service.Ip), service.Port);
@@ -106,7 +108,6 @@ public sealed class GateHost : IAsyncDisposable
                         _listeners.Add(listener);
                     }
                 }
-                var name = spec.Member ?? Dns.GetHostName();
                 _nodes.Add(new GateNode(name, spec, nodeMonitors, nodeListeners, AdminEndpointFor(spec)));
             }
 

@@ -42,6 +42,10 @@ internal static class ServerFiles
         settings.AppendLine("shared_buffers = '32MB'");
         settings.AppendLine("password_encryption = 'scram-sha-256'");
         settings.AppendLine("jit = off");
+
+        // Tests kill members with SIGKILL; POSIX segments would then leak in /dev/shm. mmap segments live in the
+        // data directory and go with it.
+        settings.AppendLine("dynamic_shared_memory_type = mmap");
         settings.AppendLine("logging_collector = off");
         settings.AppendLine("log_line_prefix = '%m [%p] %q%u@%d '");
         settings.AppendLine(CultureInfo.InvariantCulture, $"include {Quoting.ConfString(MemberSettingsFile)}");

@@ -19,6 +19,7 @@ public sealed partial class ServiceRouter
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ServerPicker _picker;
+    private readonly string _where;
     private readonly Dictionary<string, ServerState> _states = [];
     private readonly object _gate = new();
     private readonly LinkedList<Waiter> _queue = new();
@@ -27,8 +28,9 @@ public sealed partial class ServiceRouter
     private long _queuedTotal;
     private long _queueTimeouts;
 
-    public ServiceRouter(ClusterConfig cluster, ServiceConfig service, TimeProvider time, ILogger logger, Random? random = null)
+    public ServiceRouter(ClusterConfig cluster, ServiceConfig service, TimeProvider time, ILogger logger, Random? random = null, string? node = null)
     {
+        _where = node is null ? cluster.Name + "-" + service.Name : $"{cluster.Name}-{service.Name} on {node}";
         _cluster = cluster;
         _service = service;
         _check = CheckSpec.For(service);
@@ -72,7 +74,7 @@ public sealed partial class ServiceRouter
         catch (Exception ex)
         {
             // A selector that fails on live data keeps the previous servers rather than emptying the service.
-            LogSelectorFailed(Name, ex.Message);
+            LogSelectorFailed(_where, ex.Message);
             return;
         }
 
@@ -110,7 +112,7 @@ public sealed partial class ServiceRouter
                     (leaving ??= []).Add((before.State, $"{before.Name} was marked down in service {Name}"));
             }
             if (next.UsingBackups != old.UsingBackups || next.Usable.Length != old.Usable.Length || !SameUsable(old, next))
-                LogServersChanged(Name, Describe(next));
+                LogServersChanged(_where, Describe(next));
             _servers = next;
             _queueCapacity = QueueCapacity(next);
             DispatchLocked();
@@ -122,7 +124,7 @@ public sealed partial class ServiceRouter
             {
                 var closed = state.ShutdownSessions(reason);
                 if (closed > 0)
-                    LogSessionsShutdown(Name, state.Name, closed, reason);
+                    LogSessionsShutdown(_where, state.Name, closed, reason);
             }
         }
     }

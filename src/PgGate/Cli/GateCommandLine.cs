@@ -19,11 +19,24 @@ internal static class GateCommandLine
         root.Subcommands.Add(DemoCommand.Create());
         try
         {
-            return root.Parse(args).Invoke();
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0)
+                return Fail($"{parsed.Errors[0].Message} (see pggate --help)", 2);
+            // Errors end in one readable line below, not System.CommandLine's stack-trace printer.
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (ConfigException ex)
         {
             return Fail(ex.Message, 2);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException
+                                       or Sandbox.SandboxException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            return Fail(ex.Message, 1);
+        }
+        catch (OperationCanceledException)
+        {
+            return 130;
         }
     }
 

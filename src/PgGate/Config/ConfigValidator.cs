@@ -21,22 +21,23 @@ internal static class ConfigValidator
                 var first = clusterNames[cluster.Config.Name];
                 throw cluster.NameNode.Error("cluster " + cluster.Config.Name + " is defined twice (first at " + first.NameNode.Location + ")");
             }
-            CheckMembers(cluster);
+            CheckMembers(cluster.Config.Name, cluster.Members);
             CheckServiceNames(cluster);
         }
         CheckListeners(clusters, admin, adminListenNode);
     }
 
-    private static void CheckMembers(ClusterDraft cluster)
+    /// <summary>Unique names and endpoints; the readers call it before evaluating selectors, which identify members by name.</summary>
+    public static void CheckMembers(string clusterName, IReadOnlyList<MemberDraft> members)
     {
         var names = new Dictionary<string, MemberDraft>(StringComparer.Ordinal);
         var endpoints = new Dictionary<(string Host, int Port), (MemberDraft Member, string What)>();
-        foreach (var member in cluster.Members)
+        foreach (var member in members)
         {
             var m = member.Config;
             if (!names.TryAdd(m.Name, member))
             {
-                throw member.NameNode.Error("member name " + m.Name + " is already used in cluster " + cluster.Config.Name + " (at " +
+                throw member.NameNode.Error("member name " + m.Name + " is already used in cluster " + clusterName + " (at " +
                     names[m.Name].NameNode.Location + "); member names must be unique");
             }
             // Members may share a host only on different ports (several instances on one test machine).

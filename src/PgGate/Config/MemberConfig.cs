@@ -3,9 +3,11 @@ namespace PgGate.Config;
 /// <summary>
 /// One PostgreSQL instance of a cluster as configured. <see cref="Vars"/> is the document that service
 /// selectors see (Pigsty's hostvars): it always carries <c>name</c>, <c>host</c>, <c>role</c>,
-/// <c>offline_query</c>, <c>weight</c> and their Pigsty spellings (<c>pg_role</c>, <c>pg_offline_query</c>,
-/// <c>pg_weight</c>, <c>pg_seq</c>, <c>pg_cluster</c>, <c>pg_instance</c>, <c>inventory_hostname</c>), plus
-/// every label or inventory variable given.
+/// <c>offline_query</c>, <c>weight</c>, <c>cluster</c>, <c>pooler_port</c> (and <c>seq</c> when known), plus
+/// <c>pg_cluster</c>, <c>pg_instance</c>, <c>pg_role</c> and <c>inventory_hostname</c>. Native members also carry
+/// <c>pg_offline_query</c>, <c>pg_weight</c>, <c>pg_seq</c> (when given), <c>pg_port</c>, <c>pgbouncer_port</c>,
+/// <c>patroni_port</c> and their labels; inventory members carry their merged inventory variables exactly as Pigsty's
+/// hostvars, so a variable Pigsty leaves unset stays unset (null to a selector) as it is in Pigsty.
 /// </summary>
 public sealed record MemberConfig
 {

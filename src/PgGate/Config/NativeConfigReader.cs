@@ -79,6 +79,7 @@ internal static partial class NativeConfigReader
             memberDrafts.Add(draft);
             roles.Add((member, roleNode));
         }
+        ConfigValidator.CheckMembers(name, memberDrafts);
         ClusterRules.CheckOnePrimary(name, roles, keyNode);
 
         string? vip = null;
@@ -98,18 +99,12 @@ internal static partial class NativeConfigReader
         var health = map.Get("health") is { } healthNode ? ReadHealth(healthNode, out var optionsText, out var options) : DefaultHealth(out optionsText, out options);
 
         var defaults = new ServiceDefaults(defaultDest, optionsText, options, health.CheckTimeout);
-        var services = ReadServices(map, defaults, warnings);
+        var services = ReadServices(map, keyNode.Location, defaults, warnings);
         SelectorCheck.Check(services, members);
 
         var serviceConfigs = new List<ServiceConfig>(services.Count);
         foreach (var s in services)
             serviceConfigs.Add(s.Config);
-
-        if (health.Source == HealthSource.Dcs && health.Dcs.Endpoints.Count == 0)
-        {
-            throw new ConfigException(map.Location, ConfigPath.Child(map.Self.Path, "health.dcs.endpoints"),
-                "health source 'dcs' needs etcd endpoints, e.g. dcs: { endpoints: [ \"http://10.10.10.10:2379\" ] }");
-        }
 
         var config = new ClusterConfig
         {
@@ -211,14 +206,15 @@ internal static partial class NativeConfigReader
         var map = node.AsMap("a health mapping such as { source: patroni, rto: norm }", HealthKeys);
 
         var source = HealthSource.Patroni;
-        if (map.Get("source") is { } sourceNode)
+        var sourceNode = map.Get("source");
+        if (sourceNode is { } sn)
         {
-            source = sourceNode.AsString("patroni, sql or dcs") switch
+            source = sn.AsString("patroni, sql or dcs") switch
             {
                 "patroni" => HealthSource.Patroni,
                 "sql" => HealthSource.Sql,
                 "dcs" => HealthSource.Dcs,
-                _ => throw sourceNode.Expected("a health source: patroni, sql or dcs"),
+                _ => throw sn.Expected("a health source: patroni, sql or dcs"),
             };
         }
 
@@ -308,6 +304,12 @@ internal static partial class NativeConfigReader
             };
         }
 
+        if (source == HealthSource.Dcs && dcs.Endpoints.Count == 0)
+        {
+            throw sourceNode!.Value.Error("health source dcs needs etcd endpoints; add dcs: { endpoints: [ \"http://10.10.10.10:2379\" ] } " +
+                "to this cluster's health");
+        }
+
         return new HealthConfig
         {
             Source = source,
@@ -319,13 +321,13 @@ internal static partial class NativeConfigReader
         };
     }
 
-    private static List<ParsedService> ReadServices(ConfigMap cluster, ServiceDefaults defaults, List<string> warnings)
+    private static List<ParsedService> ReadServices(ConfigMap cluster, SourceLocation clusterLocation, ServiceDefaults defaults, List<string> warnings)
     {
         const string Expected = "pigsty-defaults, or a list whose items are pigsty-defaults or service mappings";
         var services = new List<ParsedService>();
         if (cluster.Get("services") is not { } node)
         {
-            services.AddRange(ServiceReader.ReadPigstyDefaults(defaults, cluster.Location, ConfigPath.Child(cluster.Self.Path, "services"), pigsty: false, warnings));
+            services.AddRange(ServiceReader.ReadPigstyDefaults(defaults, clusterLocation, ConfigPath.Child(cluster.Self.Path, "services"), pigsty: false, warnings));
             return services;
         }
         if (node.IsScalar)

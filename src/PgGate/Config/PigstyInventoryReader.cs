@@ -110,7 +110,7 @@ internal static partial class PigstyInventoryReader
         var memberDrafts = new List<MemberDraft>(hosts.Count);
         var roles = new List<(MemberConfig, ConfigNode)>(hosts.Count);
         var seqs = new Dictionary<long, (string Member, ConfigNode Node)>();
-        var hiddenKeys = new HashSet<string>(StringComparer.Ordinal);
+        var hiddenKeys = new Dictionary<string, ConfigNode>(StringComparer.Ordinal);
         foreach (var entry in hosts)
         {
             var member = ReadMember(name, entry, seqs, hiddenKeys, warnings, out var draft, out var roleNode);
@@ -118,11 +118,12 @@ internal static partial class PigstyInventoryReader
             memberDrafts.Add(draft);
             roles.Add((member, roleNode));
         }
-        foreach (var key in hiddenKeys)
+        foreach (var (key, node) in hiddenKeys)
         {
-            warnings.Add(clusterNode.Location + ": " + clusterNode.Path + ": cluster " + name + ": the inventory variable '" + key +
-                "' is hidden in selector documents by PgGate's own '" + key + "' (" + string.Join(", ", MemberDocument.CanonicalKeys) + ")");
+            warnings.Add(node.Location + ": " + node.Path + ": in cluster " + name + "'s selector documents PgGate's own '" + key +
+                "' hides this variable (PgGate's keys: " + string.Join(", ", MemberDocument.CanonicalKeys) + ")");
         }
+        ConfigValidator.CheckMembers(name, memberDrafts);
         ClusterRules.CheckOnePrimary(name, roles, clusterNode);
 
         var health = ReadHealth(name, vars, rtoPlan.Name, checkTimeout, inventory, clusterNode);
@@ -173,7 +174,7 @@ internal static partial class PigstyInventoryReader
     }
 
     private static MemberConfig ReadMember(string cluster, HostEntry entry, Dictionary<long, (string Member, ConfigNode Node)> seqs,
-        HashSet<string> hiddenKeys, List<string> warnings, out MemberDraft draft, out ConfigNode roleNode)
+        Dictionary<string, ConfigNode> hiddenKeys, List<string> warnings, out MemberDraft draft, out ConfigNode roleNode)
     {
         var host = entry.Host;
         var vars = entry.Vars;
@@ -241,8 +242,8 @@ internal static partial class PigstyInventoryReader
         doc["pg_instance"] = name;
         foreach (var key in MemberDocument.CanonicalKeys)
         {
-            if (vars.ContainsKey(key))
-                hiddenKeys.Add(key);
+            if (vars.TryGetValue(key, out var hidden))
+                hiddenKeys.TryAdd(key, hidden);
         }
         MemberDocument.AddCanonical(doc, cluster, member);
         member = member with { Vars = doc };

@@ -188,10 +188,11 @@ internal static partial class ServiceReader
                     return ServiceDestination.Pgbouncer;
             }
             var text = node.Text;
+            var what = defaultDest is null ? "pg_default_service_dest " : "dest ";
             var why = long.TryParse(text, out _)
                 ? "is a quoted number, which Pigsty's template treats as a string; write it unquoted to mean that port"
-                : "is not default, postgres, pgbouncer or a number";
-            warnings.Add(Where(node) + "dest " + ConfigNode.Quote(text) + " " + why +
+                : defaultDest is null ? "is not postgres, pgbouncer or a number" : "is not default, postgres, pgbouncer or a number";
+            warnings.Add(Where(node) + what + ConfigNode.Quote(text) + " " + why +
                 "; Pigsty sends such a service to port 5432, and so does PgGate");
             return new ServiceDestination(DestinationKind.Port, PigstyDefaults.PgPort);
         }

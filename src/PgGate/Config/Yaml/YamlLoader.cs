@@ -27,8 +27,7 @@ internal static class YamlLoader
             // YamlDotNet fails without a position on some malformed flow collections (e.g. "a: [1, 2"
             // followed by more keys); replay the events to find where the parser gave up.
             var where = LastGoodPosition(text, file);
-            throw new ConfigException(where, "",
-                "invalid YAML after this point (look for an unclosed '[', '{' or quote): " + e.Message);
+            throw new ConfigException(where, "", "invalid YAML after this point: look for an unclosed '[', '{' or quote");
         }
 
         if (stream.Documents.Count == 0)

@@ -8,7 +8,7 @@ public sealed class ProbeFactory(TimeProvider time) : IMemberProbeFactory
 {
     public IMemberProbe Create(ClusterConfig cluster, MemberConfig member)
     {
-        var timeout = cluster.Services.Count > 0 ? cluster.Services[0].Options.CheckTimeout : ServerOptions.Norm.CheckTimeout;
+        var timeout = cluster.Health.CheckTimeout;
         return cluster.Health.Source switch
         {
             HealthSource.Patroni => new PatroniProbe(cluster, member, timeout, time),

@@ -174,10 +174,16 @@ public class ClusterMonitorTests
             if (condition(monitor.Current))
                 return clock.GetUtcNow() - start;
             clock.Advance(step);
-            // Let probe loops run their continuation after the timer fired (bounded).
+            // Timers fired by Advance complete probe loops; wait (bounded) for the view they publish. Steps where no timer
+            // was due publish nothing and end at the bound.
             var seen = monitor.Current.Version;
-            for (var spin = 0; spin < 100 && monitor.Current.Version == seen; spin++)
-                await Task.Delay(1);
+            try
+            {
+                await monitor.WaitForAsync(v => v.Version > seen, TimeSpan.FromMilliseconds(50));
+            }
+            catch (TimeoutException)
+            {
+            }
         }
         Assert.Fail($"condition not reached within {step * maxSteps} of simulated time");
         return default;

@@ -76,6 +76,24 @@ public struct CheckHealth
         return wasChecked && wasUp != IsUp;
     }
 
+    /// <summary>Full health now, without waiting for <c>rise</c> passes: a leader confirmed by its check and its facts.</summary>
+    public bool ForceUp()
+    {
+        var changed = !IsUp;
+        _checked = true;
+        _health = Rise + Fall - 1;
+        return changed;
+    }
+
+    /// <summary>Down now, without waiting for <c>fall</c> failures: a member that is certainly not the leader any more.</summary>
+    public bool ForceDown()
+    {
+        var changed = IsUp || !_checked;
+        _checked = true;
+        _health = 0;
+        return changed;
+    }
+
     /// <summary>HAProxy's choice of interval: <c>inter</c> when fully up, <c>downinter</c> when fully down, <c>fastinter</c> in between.</summary>
     public readonly TimeSpan NextInterval(ServerOptions options) => Phase switch
     {

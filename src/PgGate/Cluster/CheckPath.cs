@@ -14,6 +14,13 @@ public sealed record CheckPath
     /// <summary>Path without the query; <c>/</c> is rewritten to <c>/primary</c> as Patroni does.</summary>
     public required string Path { get; init; }
 
+    /// <summary>
+    /// Patroni answers this path only on the leader (<c>/primary</c>, <c>/read-write</c>, <c>/master</c>, <c>/leader</c>,
+    /// <c>/standby-leader</c>): at most one member may pass it at a time.
+    /// </summary>
+    public bool IsLeaderPath => Path.Contains("leader", StringComparison.Ordinal) || Path.Contains("primary", StringComparison.Ordinal)
+        || Path.Contains("master", StringComparison.Ordinal) || Path.Contains("read-write", StringComparison.Ordinal);
+
     /// <summary>Maximum replay lag in bytes from <c>?lag=</c>; null means unlimited.</summary>
     public long? MaxLagBytes { get; init; }
 

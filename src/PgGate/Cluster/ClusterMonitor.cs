@@ -14,6 +14,12 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
 {
     private const int RecentResults = 10;
 
+    /// <summary>How often candidates are probed while the cluster has no confirmed leader.</summary>
+    public static readonly TimeSpan TransitionInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>A leader hunt stops hurrying after this long; then the normal timers apply again.</summary>
+    public static readonly TimeSpan HuntLimit = TimeSpan.FromSeconds(60);
+
     private readonly ClusterConfig _config;
     private readonly IMemberProbeFactory _probes;
     private readonly TimeProvider _time;
@@ -28,6 +34,8 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
     private volatile ClusterView _current;
     private long _version;
     private string? _lastConflict;
+    private DateTimeOffset? _huntUntil;
+    private bool _huntExhausted;
 
     public ClusterMonitor(ClusterConfig config, IMemberProbeFactory probes, TimeProvider time, ILogger<ClusterMonitor> logger)
     {
@@ -148,49 +156,124 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
             }
 
             TimeSpan next;
+            List<CancellationTokenSource>? wake;
+            using var sleep = CancellationTokenSource.CreateLinkedTokenSource(stop);
             lock (_gate)
             {
-                next = Record(index, result);
+                next = Record(index, result, out wake);
+                state.Sleep = sleep;
             }
+            // Woken members probe on their own loops, not nested in this one.
+            if (wake is not null)
+                _ = Task.Run(() => WakeAll(wake), CancellationToken.None);
             try
             {
-                await Task.Delay(next, _time, stop).ConfigureAwait(false);
+                await Task.Delay(next, _time, sleep.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+            {
+                // Woken early: a leader change is being hunted down.
             }
             catch (OperationCanceledException)
             {
                 return;
             }
+            finally
+            {
+                lock (_gate)
+                    state.Sleep = null;
+            }
         }
     }
 
-    // Called under _gate: applies one probe, publishes, and returns the delay to this member's next probe.
-    private TimeSpan Record(int index, ProbeResult result)
+    private static void WakeAll(List<CancellationTokenSource> sleepers)
     {
+        foreach (var s in sleepers)
+        {
+            try
+            {
+                s.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // That loop already woke up on its own.
+            }
+        }
+    }
+
+    /// <summary>Probes every member now instead of at its next timer (a DCS leader change, an operator's request).</summary>
+    public void ProbeAllNow()
+    {
+        List<CancellationTokenSource> wake = [];
+        lock (_gate)
+        {
+            foreach (var m in _members)
+            {
+                if (m.Sleep is { } s)
+                    wake.Add(s);
+            }
+        }
+        WakeAll(wake);
+    }
+
+    // Called under _gate: applies one probe, publishes, and returns the delay to this member's next probe, plus the
+    // sleeping loops to wake when a leader hunt starts.
+    private TimeSpan Record(int index, ProbeResult result, out List<CancellationTokenSource>? wake)
+    {
+        wake = null;
         var state = _members[index];
         var previous = _current;
         var now = _time.GetUtcNow();
         state.RawFacts = result.Facts with { ObservedAt = now };
 
         var facts = MemberFactsSnapshot();
+        var mine = facts[index];
         var changed = false;
         var passed = result.CheckResults;
         for (var c = 0; c < _checks.Length; c++)
         {
-            var ok = passed is not null ? passed[c] : PatroniCheckRules.Passes(_checks[c].Path, facts[index]);
+            var path = _checks[c].Path;
+            var ok = passed is not null ? passed[c] : PatroniCheckRules.Passes(path, mine);
             ref var health = ref state.Health[c];
             var wasUp = health.IsUp;
             var wasPhase = health.Phase;
-            if (health.Record(ok))
+            bool flipped;
+            if (path.IsLeaderPath && ok && mine.IsLeader)
+            {
+                // A leader confirmed by its check and by its facts takes writes now, not after `rise` checks, and no
+                // other member keeps a leader check: writes never go to two members.
+                flipped = health.ForceUp();
+                for (var other = 0; other < _members.Length; other++)
+                {
+                    if (other != index && _members[other].Health[c].IsUp && _members[other].Health[c].ForceDown())
+                    {
+                        _members[other].LastChange[c] = now;
+                        changed = true;
+                        LogCheckChanged(_members[other].Config.Name, path.Raw, "UP", "DOWN", $"{state.Config.Name} leads now");
+                    }
+                }
+            }
+            else if (path.IsLeaderPath && !ok && wasUp && mine.Reachable && mine.Running && !mine.IsLeader)
+            {
+                // It answers and says it is not the leader (demoted, or a split brain resolved against it): no more writes, now.
+                flipped = health.ForceDown();
+            }
+            else
+            {
+                flipped = health.Record(ok);
+            }
+            if (flipped)
             {
                 state.LastChange[c] = now;
                 changed = true;
-                LogCheckChanged(state.Config.Name, _checks[c].Path.Raw, wasPhase == CheckPhase.Init ? "INIT" : wasUp ? "UP" : "DOWN",
-                    health.IsUp ? "UP" : "DOWN", Describe(facts[index]));
+                LogCheckChanged(state.Config.Name, path.Raw, wasPhase == CheckPhase.Init ? "INIT" : wasUp ? "UP" : "DOWN",
+                    health.IsUp ? "UP" : "DOWN", Describe(mine));
             }
             state.Recent[c] = AppendRecent(state.Recent[c], ok);
         }
 
         var view = BuildView(facts);
+        var roleChanged = false;
         for (var i = 0; i < view.Members.Length; i++)
         {
             var before = previous.Members[i].Facts;
@@ -198,22 +281,82 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
             if (before.Reachable != after.Reachable || before.Role != after.Role || before.IsLeader != after.IsLeader || before.Running != after.Running)
             {
                 changed = true;
+                roleChanged |= before.Role != after.Role || before.IsLeader != after.IsLeader;
                 LogFactsChanged(view.Members[i].Name, Describe(before), Describe(after));
             }
         }
+
+        // A leader hunt: while no member passes a leader check with full health (none does, or the leader has started
+        // failing it), the other members are probed every TransitionInterval, so a promotion is seen within that rather
+        // than after downinter + rise checks.
+        var healthyLeader = AnyHealthyLeader();
+        if (healthyLeader)
+            _huntExhausted = false;
+        if (_huntUntil is null && HasLeaderChecks && (roleChanged || (!healthyLeader && !_huntExhausted)))
+        {
+            _huntUntil = now + HuntLimit;
+            wake = [];
+            for (var i = 0; i < _members.Length; i++)
+            {
+                if (i != index && _members[i].Sleep is { } sleeper)
+                    wake.Add(sleeper);
+            }
+        }
+        else if (_huntUntil is { } until && (healthyLeader || now > until))
+        {
+            // A cluster that stays leaderless (all down, a standby cluster) is not probed in a hurry forever.
+            _huntExhausted = !healthyLeader;
+            _huntUntil = null;
+        }
+
         _current = view;
         ProbeCompleted?.Invoke(view);
         if (changed)
             ViewChanged?.Invoke(view);
 
         var next = TimeSpan.MaxValue;
+        var leadsNow = false;
         for (var c = 0; c < _checks.Length; c++)
         {
             var interval = state.Health[c].NextInterval(_checkTimers[c]);
             if (interval < next)
                 next = interval;
+            leadsNow |= _checks[c].Path.IsLeaderPath && state.Health[c].IsUp;
         }
-        return _checks.Length == 0 ? _checkTimers.Length > 0 ? _checkTimers[0].Inter : ServerOptions.Norm.Inter : next;
+        if (_checks.Length == 0)
+            next = ServerOptions.Norm.Inter;
+        // The failing leader keeps its own fastinter (fall is not shortened); everyone else is a candidate.
+        if (_huntUntil is not null && !leadsNow && next > TransitionInterval)
+            next = TransitionInterval;
+        return next;
+    }
+
+    private bool HasLeaderChecks
+    {
+        get
+        {
+            foreach (var c in _checks)
+            {
+                if (c.Path.IsLeaderPath)
+                    return true;
+            }
+            return false;
+        }
+    }
+
+    private bool AnyHealthyLeader()
+    {
+        for (var c = 0; c < _checks.Length; c++)
+        {
+            if (!_checks[c].Path.IsLeaderPath)
+                continue;
+            foreach (var m in _members)
+            {
+                if (m.Health[c].Phase == CheckPhase.Up)
+                    return true;
+            }
+        }
+        return false;
     }
 
     private MemberFacts[] MemberFactsSnapshot()
@@ -316,6 +459,9 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
 
         public MemberConfig Config { get; }
         public MemberFacts RawFacts { get; set; } = MemberFacts.Unknown;
+
+        /// <summary>Cancels the loop's current wait between probes; null while it is probing.</summary>
+        public CancellationTokenSource? Sleep { get; set; }
         public CheckHealth[] Health { get; }
         public DateTimeOffset?[] LastChange { get; }
         public string[] Recent { get; }

@@ -64,6 +64,9 @@ public class ClusterMonitorTests
         var monitor = new ClusterMonitor(Cluster(), members, clock, NullLogger<ClusterMonitor>.Instance);
         monitor.Start();
         await monitor.WaitForAsync(v => v.Members.All(m => m.Checks.All(c => c.Phase != CheckPhase.Init)), TimeSpan.FromSeconds(5));
+        // Until the leader's first result, the others are probed in a hurry (a leader hunt); let that settle so tests
+        // start from steady timers: every member next probed at t = 2 s.
+        await AdvanceUntilAsync(clock, monitor, _ => false, ClusterMonitor.TransitionInterval, 1, failAtEnd: false);
         return (monitor, clock, members);
     }
 
@@ -105,16 +108,42 @@ public class ClusterMonitorTests
     }
 
     [Fact]
-    public async Task A_promoted_replica_passes_primary_after_rise_checks()
+    public async Task A_promoted_replica_takes_writes_at_its_first_probe_without_waiting_for_rise()
     {
         var (monitor, clock, members) = await StartAsync();
         await using var _ = monitor;
         members.Set("pg-test-1", Unreachable);
         members.Set("pg-test-2", Primary(timeline: 2));
-        // The replica's /primary check was fully down (downinter 2s): next probe at t=2, then fastinter: t=3, t=4.
-        var upAt = await AdvanceUntilAsync(clock, monitor, v => v.IsUp("pg-test-2", PrimaryCheck), TimeSpan.FromMilliseconds(250), 40);
-        Assert.InRange(upAt, TimeSpan.FromSeconds(3.9), TimeSpan.FromSeconds(4.3));
+        // Both next probe at t=2 (inter for the leader, downinter for the replica's /primary): the replica is confirmed
+        // leader by its own facts there, and the old leader loses the check at once (at most one member passes it).
+        var upAt = await AdvanceUntilAsync(clock, monitor, v => v.IsUp("pg-test-2", PrimaryCheck), TimeSpan.FromMilliseconds(100), 40);
+        Assert.InRange(upAt, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(2.2));
+        Assert.False(monitor.Current.IsUp("pg-test-1", PrimaryCheck));
         Assert.Equal("pg-test-2", monitor.Current.Leader?.Name);
+    }
+
+    [Fact]
+    public async Task While_the_leader_fails_candidates_are_probed_every_transition_interval()
+    {
+        var (monitor, clock, members) = await StartAsync();
+        await using var _ = monitor;
+        members.Set("pg-test-1", Unreachable);
+        // The leader's first failed probe (t=2) starts the hunt; it is still up (fall 3) but failing.
+        await AdvanceUntilAsync(clock, monitor, v => v.FindMember("pg-test-1")!.Checks.Any(c => c.Phase == CheckPhase.GoingDown),
+            TimeSpan.FromMilliseconds(100), 40);
+        members.Set("pg-test-2", Primary(timeline: 2));
+        var seenAfter = await AdvanceUntilAsync(clock, monitor, v => v.IsUp("pg-test-2", PrimaryCheck), TimeSpan.FromMilliseconds(20), 50);
+        Assert.True(seenAfter <= ClusterMonitor.TransitionInterval + TimeSpan.FromMilliseconds(20), $"promotion seen after {seenAfter}");
+    }
+
+    [Fact]
+    public async Task A_leader_that_answers_as_a_replica_loses_the_primary_check_at_once()
+    {
+        var (monitor, clock, members) = await StartAsync();
+        await using var _ = monitor;
+        members.Set("pg-test-1", Replica());
+        var downAt = await AdvanceUntilAsync(clock, monitor, v => !v.IsUp("pg-test-1", PrimaryCheck), TimeSpan.FromMilliseconds(100), 40);
+        Assert.InRange(downAt, TimeSpan.FromSeconds(1.9), TimeSpan.FromSeconds(2.2));
     }
 
     [Fact]
@@ -166,7 +195,8 @@ public class ClusterMonitorTests
     }
 
     /// <summary>Moves the fake clock in steps until the condition holds; returns the simulated time it took.</summary>
-    private static async Task<TimeSpan> AdvanceUntilAsync(FakeTimeProvider clock, ClusterMonitor monitor, Func<ClusterView, bool> condition, TimeSpan step, int maxSteps)
+    private static async Task<TimeSpan> AdvanceUntilAsync(FakeTimeProvider clock, ClusterMonitor monitor, Func<ClusterView, bool> condition,
+        TimeSpan step, int maxSteps, bool failAtEnd = true)
     {
         var start = clock.GetUtcNow();
         for (var i = 0; i < maxSteps; i++)
@@ -185,7 +215,8 @@ public class ClusterMonitorTests
             {
             }
         }
-        Assert.Fail($"condition not reached within {step * maxSteps} of simulated time");
-        return default;
+        if (failAtEnd)
+            Assert.Fail($"condition not reached within {step * maxSteps} of simulated time");
+        return clock.GetUtcNow() - start;
     }
 }

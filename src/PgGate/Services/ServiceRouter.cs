@@ -152,9 +152,9 @@ public sealed partial class ServiceRouter
             Interlocked.Increment(ref _queuedTotal);
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_service.QueueTimeout);
+        using var timeout = new CancellationTokenSource(_service.QueueTimeout, _time);
         await using (timeout.Token.UnsafeRegister(static w => ((Waiter)w!).Completion.TrySetResult(null), waiter).ConfigureAwait(false))
+        await using (cancellationToken.UnsafeRegister(static w => ((Waiter)w!).Completion.TrySetResult(null), waiter).ConfigureAwait(false))
         {
             var server = await waiter.Completion.Task.ConfigureAwait(false);
             if (server is not null)
@@ -219,9 +219,10 @@ public sealed partial class ServiceRouter
         ? member.Weight
         : _service.Options.Weight;
 
-    // HAProxy's maxqueue is per server; the service's queue holds that many per server it has (0: unbounded).
+    // HAProxy's maxqueue is per server; the service's queue holds that many per server taking sessions, or per the
+    // server it waits for while none is up (0: unbounded).
     private int QueueCapacity(ServerSet set) =>
-        _service.Options.MaxQueue <= 0 ? 0 : _service.Options.MaxQueue * Math.Max(1, set.Servers.Length);
+        _service.Options.MaxQueue <= 0 ? 0 : _service.Options.MaxQueue * Math.Max(1, set.Usable.Length);
 
     private static bool SameUsable(ServerSet a, ServerSet b)
     {

@@ -6,26 +6,11 @@ namespace PgGate.IntegrationTests.Services;
 
 /// <summary>Misbehaving clients and members never disturb anyone else.</summary>
 [Collection("cluster")]
-public sealed class BadClientTests(ClusterFixture fixture) : IAsyncLifetime
+public sealed class BadClientTests(ClusterFixture fixture) : GateTest(fixture)
 {
-    private GateUnderTest? _gate;
-    private GateUnderTest Gate => _gate!;
-    private LocalCluster Cluster => fixture.Cluster;
-    private string Host(int i) => Cluster.Members[i].Host;
-
-    public async ValueTask InitializeAsync()
-    {
-        await fixture.ResetAsync(TestContext.Current.CancellationToken);
-        // A fourth member that does not exist: nothing listens on 127.0.0.19.
-        _gate = await GateUnderTest.StartAsync(Cluster, GateUnderTest.Yaml(Cluster,
-            extraMember: "      - { name: pg-test-9, host: 127.0.0.19, role: replica }"));
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_gate is not null)
-            await _gate.DisposeAsync();
-    }
+    // A fourth member that does not exist: nothing listens on 127.0.0.19.
+    protected override string Configuration() =>
+        GateUnderTest.Yaml(Cluster, extraMember: "      - { name: pg-test-9, host: 127.0.0.19, role: replica }");
 
     [Fact]
     public async Task Garbage_bytes_and_half_open_connections_do_not_disturb_other_clients()

@@ -8,27 +8,11 @@ namespace PgGate.IntegrationTests.Services;
 
 /// <summary>Services follow the live topology: fallbacks, failover, and the sessions of members that leave.</summary>
 [Collection("cluster")]
-public sealed class FailoverTests(ClusterFixture fixture) : IAsyncLifetime
+public sealed class FailoverTests(ClusterFixture fixture) : GateTest(fixture)
 {
     private static readonly TimeSpan FastPlanBound = TimeSpan.FromSeconds(15);
-    private GateUnderTest? _gate;
-    private GateUnderTest Gate => _gate!;
-    private LocalCluster Cluster => fixture.Cluster;
-    private string Host(int i) => Cluster.Members[i].Host;
     private static readonly CheckSpec Primary = new(CheckPath.Parse("/primary"), 3, 3);
     private static readonly CheckSpec ReadOnly = new(CheckPath.Parse("/read-only"), 3, 3);
-
-    public async ValueTask InitializeAsync()
-    {
-        await fixture.ResetAsync(TestContext.Current.CancellationToken);
-        _gate = await GateUnderTest.StartAsync(Cluster);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_gate is not null)
-            await _gate.DisposeAsync();
-    }
 
     [Fact]
     public async Task Replica_service_falls_back_to_the_primary_when_the_replicas_stop_and_returns_when_they_are_back()

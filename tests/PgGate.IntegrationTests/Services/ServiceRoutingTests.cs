@@ -6,24 +6,8 @@ namespace PgGate.IntegrationTests.Services;
 
 /// <summary>Pigsty's four default services, reached through every node with real clients, land on the right member.</summary>
 [Collection("cluster")]
-public sealed class ServiceRoutingTests(ClusterFixture fixture) : IAsyncLifetime
+public sealed class ServiceRoutingTests(ClusterFixture fixture) : GateTest(fixture)
 {
-    private GateUnderTest? _gate;
-    private GateUnderTest Gate => _gate!;
-    private LocalCluster Cluster => fixture.Cluster;
-    private string Host(int i) => Cluster.Members[i].Host;
-
-    public async ValueTask InitializeAsync()
-    {
-        await fixture.ResetAsync(TestContext.Current.CancellationToken);
-        _gate = await GateUnderTest.StartAsync(Cluster);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_gate is not null)
-            await _gate.DisposeAsync();
-    }
 
     [Fact]
     public async Task Primary_and_default_services_reach_the_primary_from_every_node()

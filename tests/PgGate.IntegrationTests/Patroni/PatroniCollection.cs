@@ -8,3 +8,9 @@ namespace PgGate.IntegrationTests.Patroni;
 public sealed class PatroniCollection : ICollectionFixture<PatroniFixture>
 {
 }
+
+/// <summary>The etcd TLS and authentication tests: their own etcd on 127.0.0.40:2479, run alone.</summary>
+[CollectionDefinition("etcd-tls", DisableParallelization = true)]
+public sealed class EtcdTlsCollection
+{
+}

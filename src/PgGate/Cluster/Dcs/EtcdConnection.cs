@@ -391,7 +391,14 @@ internal sealed class EtcdConnection
         var reason = e is OperationCanceledException
             ? $"no answer within {_timeout.TotalSeconds:0.###} s"
             : (e.InnerException ?? e).Message;
-        return new EtcdException($"etcd at {Endpoint} is unreachable (could not {what}): {reason}", e);
+        var tls = false;
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+            tls |= inner is System.Security.Authentication.AuthenticationException;
+        var hint = tls
+            ? " The TLS handshake failed: the CA file must hold the CA that signed etcd's certificate, the endpoint must be an " +
+              "address that certificate names, and etcd with a trusted CA also requires a client certificate and key signed by it."
+            : "";
+        return new EtcdException($"etcd at {Endpoint} is unreachable (could not {what}): {reason.TrimEnd('.')}.{hint}", e);
     }
 
     private EtcdException Refused(string what, HttpStatusCode status, string body)
@@ -408,7 +415,11 @@ internal sealed class EtcdConnection
         {
             text = Preview(body);
         }
-        var hint = code == 16 || text.Contains("auth", StringComparison.OrdinalIgnoreCase)
+        var hint = text.Contains("CommonName", StringComparison.Ordinal)
+            ? " etcd requires client certificates (--client-cert-auth, implied by --trusted-ca-file) and has authentication on; its " +
+              "JSON gateway, which PgGate and Patroni use, then refuses client certificates that carry a CommonName (etcd's fix for " +
+              "CVE-2018-16886). Give PgGate a client certificate without a CommonName, signed by etcd's CA, and the etcd user's password."
+            : code == 16 || text.Contains("auth", StringComparison.OrdinalIgnoreCase)
             ? " Check the etcd username and password (Pigsty: user = cluster name, password = pg_etcd_password or the cluster name)."
             : "";
         return new EtcdException($"etcd at {Endpoint} refused to {what}: {text} (HTTP {(int)status}).{hint}") { GrpcCode = code };

@@ -257,6 +257,9 @@ public sealed class PatroniClient : IDisposable
             "(Pigsty admits the cluster's members and the infra nodes) or extend the allowlist.",
         HttpStatusCode.PreconditionFailed => "Check the leader and candidate names (`pggate status` or GET /cluster) and that the " +
             "candidate is a healthy replica" + (message.Contains("sync", StringComparison.Ordinal) ? " (in synchronous mode: the sync standby)." : "."),
+        HttpStatusCode.ServiceUnavailable when message.Contains("status unknown", StringComparison.Ordinal) =>
+            "Patroni stopped waiting for the outcome; the switchover may still complete: GET /cluster (or the leader key) says " +
+            "who leads now.",
         HttpStatusCode.ServiceUnavailable => "Patroni could not complete the switchover; GET /cluster and the Patroni logs say why. " +
             "The old leader normally stays leader when a switchover fails.",
         _ => "See the Patroni log of that member for details.",

@@ -168,7 +168,8 @@ public sealed class EtcdServer : IAsyncDisposable
             startInfo.ArgumentList.Add("--cacert=" + Options.TrustedCaFile);
         if (Options.Tls && Options.TrustedCaFile is not null)
         {
-            // etcd demands a client certificate; the server's own pair is signed by the same CA.
+            // etcd demands a client certificate; the server's own pair is signed by the same CA (etcdctl speaks gRPC,
+            // where the gateway's CommonName rule does not apply).
             startInfo.ArgumentList.Add("--cert=" + Options.CertFile);
             startInfo.ArgumentList.Add("--key=" + Options.KeyFile);
         }

@@ -11,12 +11,14 @@ public sealed record EtcdServerOptions
 
     public int PeerPort { get; init; } = 2380;
 
-    /// <summary>Serve clients over TLS with this certificate and key (PEM); clients must then present a certificate signed by
-    /// <see cref="TrustedCaFile"/>, as in Pigsty (<c>--client-cert-auth</c>).</summary>
+    /// <summary>Serve clients over TLS with this certificate and key (PEM), as Pigsty does.</summary>
     public string? CertFile { get; init; }
 
     public string? KeyFile { get; init; }
 
+    /// <summary>The CA that signs client certificates. As in Pigsty, giving it makes etcd require a client certificate from
+    /// every client (etcd turns <c>--client-cert-auth</c> on whenever a trusted CA is set). With authentication on, etcd's
+    /// JSON gateway then refuses certificates that carry a CommonName; clients present one without and log in by password.</summary>
     public string? TrustedCaFile { get; init; }
 
     /// <summary>Where the data and log go; null means a new <c>/dev/shm/pggate-etcd-*</c> (or under /tmp), deleted on disposal.</summary>

@@ -355,10 +355,24 @@ public sealed class PatroniCluster : IAsyncDisposable
         var leader = await LeaderAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new SandboxException($"Cannot switch over {Name}: no member holds {LeaderKey}.");
         using var client = CreateClient();
-        var result = await client.SwitchoverAsync(leader, to, cancellationToken: cancellationToken).ConfigureAwait(false);
+        string outcome;
+        try
+        {
+            outcome = (await client.SwitchoverAsync(leader, to, cancellationToken: cancellationToken).ConfigureAwait(false)).Message;
+        }
+        catch (PatroniApiException e) when (e.PatroniMessage?.Contains("status unknown", StringComparison.Ordinal) == true)
+        {
+            // Patroni stopped polling for the outcome (2 × max(10, loop_wait) s, which a loaded machine can exceed);
+            // the switchover may still complete, and etcd will say so.
+            outcome = e.PatroniMessage;
+        }
+        catch (PatroniApiException e)
+        {
+            throw new SandboxException($"Switchover of {Name} from {leader}{(to is null ? "" : " to " + to)} failed: {e.Message}" + PatroniLogTails(), e);
+        }
         var newLeader = await WaitForLeaderAsync(l => l is not null && l != leader && (to is null || l == to), Options.StepTimeout, cancellationToken)
             .ConfigureAwait(false);
-        PatroniSandboxLog.MemberOperation(Logger, "switched over from", leader, $"to {newLeader}: {result.Message}", stopwatch.ElapsedMilliseconds);
+        PatroniSandboxLog.MemberOperation(Logger, "switched over from", leader, $"to {newLeader}: {outcome}", stopwatch.ElapsedMilliseconds);
         return newLeader!;
     }
 

@@ -25,8 +25,22 @@ public sealed class EtcdAuthTlsTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var reason = PatroniCluster.SkipReason();
-        Assert.SkipWhen(reason is not null, "etcd tests need etcd: " + reason);
+        Assert.SkipWhen(reason is not null, "these tests need the Patroni sandbox tools: " + reason);
         _certificates = TestCertificates.Create(Directory.CreateTempSubdirectory("etcd-tls-test-").FullName, IPAddress.Parse("127.0.0.40"));
+        try
+        {
+            await StartEtcdAsync();
+        }
+        catch
+        {
+            // xunit does not dispose a class whose initialization failed.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartEtcdAsync()
+    {
         _etcd = await EtcdServer.StartAsync(
             new EtcdServerOptions
             {
@@ -54,7 +68,8 @@ public sealed class EtcdAuthTlsTests : IAsyncLifetime
     {
         if (_etcd is not null)
             await _etcd.DisposeAsync();
-        if (_certificates is not null)
+        _etcd = null;
+        if (_certificates is not null && Directory.Exists(_certificates.Directory))
             Directory.Delete(_certificates.Directory, recursive: true);
     }
 

@@ -55,6 +55,9 @@ public sealed partial class EtcdLeaderWatch : IAsyncDisposable
     /// </summary>
     public event Action<LeaderKeyState>? Changed;
 
+    // Every new state, news or not (a re-read confirming the leader moves the revision), for waiters.
+    private event Action<LeaderKeyState>? Updated;
+
     /// <summary>Starts watching in the background; subscribe to <see cref="Changed"/> first to see the initial read.</summary>
     public void Start()
     {
@@ -63,8 +66,8 @@ public sealed partial class EtcdLeaderWatch : IAsyncDisposable
             _loop ??= Task.Run(() => RunAsync(_stop.Token));
     }
 
-    /// <summary>Waits until <see cref="Current"/> satisfies <paramref name="condition"/>; throws <see cref="TimeoutException"/>
-    /// naming the last state when the timeout passes first.</summary>
+    /// <summary>Waits until <see cref="Current"/> satisfies <paramref name="condition"/> (checked on every new state, reported or
+    /// not); throws <see cref="TimeoutException"/> naming the last state when the timeout passes first.</summary>
     public async Task<LeaderKeyState> WaitForAsync(Func<LeaderKeyState, bool> condition, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         var reached = new TaskCompletionSource<LeaderKeyState>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -74,7 +77,7 @@ public sealed partial class EtcdLeaderWatch : IAsyncDisposable
                 reached.TrySetResult(state);
         }
 
-        Changed += OnChanged;
+        Updated += OnChanged;
         try
         {
             var now = _current;
@@ -93,7 +96,7 @@ public sealed partial class EtcdLeaderWatch : IAsyncDisposable
         }
         finally
         {
-            Changed -= OnChanged;
+            Updated -= OnChanged;
         }
     }
 
@@ -247,13 +250,14 @@ public sealed partial class EtcdLeaderWatch : IAsyncDisposable
             ObservedTimestamp = _time.GetTimestamp(),
         };
         _current = state;
+        Raise(Updated, state);
 
         // A read that confirms what was reported (a reconnect with nothing changed) is not news.
         if (change == LeaderKeyChange.Read && previous.IsCurrent && previous.Leader == leader)
             return;
         if (previous.Leader != leader || !previous.IsCurrent)
             LogLeader(Key, leader ?? "(none)", revision, change.ToString());
-        Raise(state);
+        Raise(Changed, state);
     }
 
     private void ReportDisconnected(Uri endpoint, string error)
@@ -269,14 +273,14 @@ public sealed partial class EtcdLeaderWatch : IAsyncDisposable
             ObservedTimestamp = _time.GetTimestamp(),
         };
         _current = state;
+        Raise(Updated, state);
         LogDisconnected(Key, error);
         if (previous.IsCurrent || previous.Change == LeaderKeyChange.None)
-            Raise(state);
+            Raise(Changed, state);
     }
 
-    private void Raise(LeaderKeyState state)
+    private void Raise(Action<LeaderKeyState>? handlers, LeaderKeyState state)
     {
-        var handlers = Changed;
         if (handlers is null)
             return;
         foreach (var handler in handlers.GetInvocationList())

@@ -118,15 +118,24 @@ public sealed class PatroniCluster : IAsyncDisposable
             await cluster.Etcd.StartAgainAsync(cancellationToken).ConfigureAwait(false);
             var first = cluster.Members[0];
             await cluster.StartPatroniAsync(first, cancellationToken).ConfigureAwait(false);
+
+            // Once member 1 holds the initialize key, nobody else can bootstrap: the others may start (Patroni takes
+            // seconds to start on a busy machine) and wait for the leader while it runs initdb.
+            var initializeKey = DcsKeys.ClusterPrefix(options.Namespace, options.Name) + "/initialize";
+            await cluster.WaitUntilAsync(
+                async ct => await cluster.KeyAsync(initializeKey, ct).ConfigureAwait(false) is not null,
+                $"{first.Name} to take {initializeKey} and bootstrap the cluster", first, cancellationToken).ConfigureAwait(false);
+            var others = new List<Task>();
+            for (var i = 1; i < cluster.Members.Count; i++)
+                others.Add(cluster.StartPatroniAsync(cluster.Members[i], cancellationToken));
+
             await cluster.WaitForLeaderAsync(l => l == first.Name, options.StepTimeout, cancellationToken).ConfigureAwait(false);
             await cluster.WaitUntilAsync(
                 async ct => await cluster.CheckAsync(first, "/primary", ct).ConfigureAwait(false) == HttpStatusCode.OK,
                 $"{first.Name} to answer 200 on /primary after taking the leader key", first, cancellationToken).ConfigureAwait(false);
             var leaderElapsed = stopwatch.ElapsedMilliseconds;
             await first.RunSqlAsync(cluster.UsersAndDatabasesSql(), cancellationToken: cancellationToken).ConfigureAwait(false);
-
-            for (var i = 1; i < cluster.Members.Count; i++)
-                await cluster.StartPatroniAsync(cluster.Members[i], cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(others).ConfigureAwait(false);
             await cluster.WaitUntilHealthyAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             PatroniSandboxLog.ClusterStarted(logger, options.Name, stopwatch.ElapsedMilliseconds, first.Name, leaderElapsed,
                 await cluster.PatroniVersionAsync(first, cancellationToken).ConfigureAwait(false), options.Timers.ToString(), baseDirectory);
@@ -159,18 +168,21 @@ public sealed class PatroniCluster : IAsyncDisposable
     }
 
     /// <summary>Who holds the leader key in etcd right now; null when nobody does.</summary>
-    public async Task<string?> LeaderAsync(CancellationToken cancellationToken = default)
+    public Task<string?> LeaderAsync(CancellationToken cancellationToken = default) => KeyAsync(LeaderKey, cancellationToken);
+
+    /// <summary>A key's value in the cluster's etcd; null when it does not exist.</summary>
+    public async Task<string?> KeyAsync(string key, CancellationToken cancellationToken = default)
     {
         try
         {
             _etcdConnection ??= await EtcdConnection.OpenAsync(_etcdHttp, new Uri(Etcd.ClientUrl), null, null, TimeSpan.FromSeconds(2), cancellationToken)
                 .ConfigureAwait(false);
-            return (await _etcdConnection.RangeAsync(LeaderKey, cancellationToken).ConfigureAwait(false)).Value;
+            return (await _etcdConnection.RangeAsync(key, cancellationToken).ConfigureAwait(false)).Value;
         }
         catch (EtcdException e)
         {
             _etcdConnection = null;
-            throw new SandboxException($"Cannot read {LeaderKey}: {e.Message}", e);
+            throw new SandboxException($"Cannot read {key}: {e.Message}", e);
         }
     }
 

@@ -31,6 +31,9 @@ public sealed record PatroniTimers(int Ttl, int LoopWait, int RetryTimeout, int 
         _ => throw new ArgumentException($"Unknown RTO plan '{name}': use fast, norm, safe or wide.", nameof(name)),
     };
 
+    public override string ToString() =>
+        $"ttl {Ttl} s, loop_wait {LoopWait} s, retry_timeout {RetryTimeout} s, primary_start_timeout {PrimaryStartTimeout} s";
+
     internal void Validate()
     {
         if (LoopWait < 1 || RetryTimeout < 1 || PrimaryStartTimeout < 0)

@@ -10,6 +10,9 @@ public sealed partial class ClusterMonitor
     [LoggerMessage(2, LogLevel.Information, "{Member}: {From} -> {To}")]
     private partial void LogFactsChanged(string member, string from, string to);
 
+    [LoggerMessage(4, LogLevel.Information, "cluster {Cluster}: DCS {State}")]
+    private partial void LogLeaderKey(string cluster, string state);
+
     [LoggerMessage(3, LogLevel.Error, "cluster {Cluster}: {Conflict}")]
     private partial void LogSplitBrain(string cluster, string conflict);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
+using PgGate.Cluster.Dcs;
 using PgGate.Config;
 
 namespace PgGate.Cluster;
@@ -16,6 +17,12 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
 
     /// <summary>How often candidates are probed while the cluster has no confirmed leader.</summary>
     public static readonly TimeSpan TransitionInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How often the new holder of the DCS leader key is probed until it reports itself primary.</summary>
+    public static readonly TimeSpan ConfirmInterval = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>How long a new key holder is probed at <see cref="ConfirmInterval"/> before the normal timers resume.</summary>
+    public static readonly TimeSpan ConfirmLimit = TimeSpan.FromSeconds(30);
 
     /// <summary>A leader hunt stops hurrying after this long; then the normal timers apply again.</summary>
     public static readonly TimeSpan HuntLimit = TimeSpan.FromSeconds(60);
@@ -35,6 +42,9 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
     private long _version;
     private string? _lastConflict;
     private DateTimeOffset? _huntUntil;
+    private LeaderKeyState? _leaderKey;
+    private string? _confirming;
+    private DateTimeOffset _confirmUntil;
     private bool _huntExhausted;
 
     public ClusterMonitor(ClusterConfig config, IMemberProbeFactory probes, TimeProvider time, ILogger<ClusterMonitor> logger)
@@ -201,6 +211,56 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
         }
     }
 
+    /// <summary>The leader key as the DCS watch saw it (Patroni's <c>/&lt;namespace&gt;/&lt;cluster&gt;/leader</c>).</summary>
+    public LeaderKeyState? LeaderKey => _leaderKey;
+
+    /// <summary>
+    /// Takes a change of the DCS leader key (from <see cref="EtcdLeaderWatch.Changed"/>): members that no longer hold the
+    /// key lose their leader checks at once (writes stop going to them this instant, not after <c>fall</c> checks), every
+    /// member is probed now, and the new holder is probed every <see cref="ConfirmInterval"/> until it reports itself
+    /// primary, when it takes the leader checks without waiting for <c>rise</c>.
+    /// </summary>
+    public void OnLeaderKey(LeaderKeyState state)
+    {
+        lock (_gate)
+        {
+            var previous = _leaderKey;
+            _leaderKey = state;
+            if (!state.IsCurrent || previous is { IsCurrent: true } && previous.Leader == state.Leader)
+            {
+                if (!state.IsCurrent && previous is { IsCurrent: true })
+                    LogLeaderKey(_config.Name, state.ToString());
+                return;
+            }
+            LogLeaderKey(_config.Name, state.ToString());
+            var now = _time.GetUtcNow();
+            var changed = false;
+            for (var i = 0; i < _members.Length; i++)
+            {
+                var m = _members[i];
+                if (m.Config.Name == state.Leader)
+                    continue;
+                for (var c = 0; c < _checks.Length; c++)
+                {
+                    if (_checks[c].Path.IsLeaderPath && m.Health[c].IsUp && m.Health[c].ForceDown())
+                    {
+                        m.LastChange[c] = now;
+                        changed = true;
+                        LogCheckChanged(m.Config.Name, _checks[c].Path.Raw, "UP", "DOWN", "it no longer holds the leader key");
+                    }
+                }
+            }
+            _confirming = state.Leader;
+            _confirmUntil = now + ConfirmLimit;
+            var view = BuildView(MemberFactsSnapshot());
+            _current = view;
+            ProbeCompleted?.Invoke(view);
+            if (changed || previous?.Leader != state.Leader)
+                ViewChanged?.Invoke(view);
+        }
+        ProbeAllNow();
+    }
+
     /// <summary>Probes every member now instead of at its next timer (a DCS leader change, an operator's request).</summary>
     public void ProbeAllNow()
     {
@@ -213,7 +273,8 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
                     wake.Add(s);
             }
         }
-        WakeAll(wake);
+        if (wake.Count > 0)
+            _ = Task.Run(() => WakeAll(wake), CancellationToken.None);
     }
 
     // Called under _gate: applies one probe, publishes, and returns the delay to this member's next probe, plus the
@@ -234,6 +295,11 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
         {
             var path = _checks[c].Path;
             var ok = passed is not null ? passed[c] : PatroniCheckRules.Passes(path, mine);
+            // With the DCS source, a leader check passes only on the holder of the leader key (a member that says it is
+            // primary without the key, e.g. an old primary that came back, gets no writes). If etcd is unreachable the
+            // probe's own answer stands (Patroni answers /primary only while it holds the lock).
+            if (path.IsLeaderPath && _leaderKey is { IsCurrent: true } key && key.Leader != state.Config.Name)
+                ok = false;
             ref var health = ref state.Health[c];
             var wasUp = health.IsUp;
             var wasPhase = health.Phase;
@@ -328,6 +394,14 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
         // The failing leader keeps its own fastinter (fall is not shortened); everyone else is a candidate.
         if (_huntUntil is not null && !leadsNow && next > TransitionInterval)
             next = TransitionInterval;
+        // The new holder of the leader key is probed until it says it is primary: writes wait only for that.
+        if (_confirming == state.Config.Name)
+        {
+            if (leadsNow || now > _confirmUntil)
+                _confirming = null;
+            else if (next > ConfirmInterval)
+                next = ConfirmInterval;
+        }
         return next;
     }
 
@@ -364,6 +438,12 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
         var raw = new MemberFacts[_members.Length];
         for (var i = 0; i < raw.Length; i++)
             raw[i] = _members[i].RawFacts;
+        if (_leaderKey is { IsCurrent: true } key)
+        {
+            // The DCS decides who leads; the probes say whether it is ready (its role) — the second opinion.
+            for (var i = 0; i < raw.Length; i++)
+                raw[i] = raw[i] with { IsLeader = raw[i].Reachable && _members[i].Config.Name == key.Leader };
+        }
         var resolved = ClusterFactsResolver.Resolve(_config, raw, deriveLeader: _config.Health.Source == HealthSource.Sql, out var conflict);
         if (conflict != _lastConflict)
         {

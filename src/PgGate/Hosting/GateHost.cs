@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using PgGate.Admin;
 using PgGate.Cluster;
+using PgGate.Cluster.Dcs;
 using PgGate.Config;
 using PgGate.Services;
 
@@ -22,6 +23,7 @@ public sealed class GateHost : IAsyncDisposable
     private readonly List<ClusterMonitor> _monitors = [];
     private readonly List<GateNode> _nodes = [];
     private readonly List<ServiceListener> _listeners = [];
+    private readonly List<EtcdLeaderWatch> _watches = [];
     private AdminServer? _admin;
 
     public GateHost(GateConfig config, IReadOnlyList<NodeSpec> nodes, ILoggerFactory loggers, TimeProvider? time = null, IMemberProbeFactory? probes = null)
@@ -72,6 +74,12 @@ public sealed class GateHost : IAsyncDisposable
                     var monitor = new ClusterMonitor(c, _probes, _time, _loggers.CreateLogger<ClusterMonitor>());
                     monitorsByCluster[c.Name] = monitor;
                     _monitors.Add(monitor);
+                    if (c.Health.Source == HealthSource.Dcs)
+                    {
+                        var watch = new EtcdLeaderWatch(EtcdLeaderWatchOptions.FromConfig(c), _time, _loggers.CreateLogger<EtcdLeaderWatch>());
+                        watch.Changed += monitor.OnLeaderKey;
+                        _watches.Add(watch);
+                    }
                 }
             }
         }
@@ -113,6 +121,8 @@ public sealed class GateHost : IAsyncDisposable
 
             foreach (var m in _monitors)
                 m.Start();
+            foreach (var w in _watches)
+                w.Start();
 
             _admin = new AdminServer(this, _loggers);
             await _admin.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -157,8 +167,11 @@ public sealed class GateHost : IAsyncDisposable
             await _admin.DisposeAsync().ConfigureAwait(false);
         foreach (var l in _listeners)
             await l.DisposeAsync().ConfigureAwait(false);
+        foreach (var w in _watches)
+            await w.DisposeAsync().ConfigureAwait(false);
         foreach (var m in _monitors)
             await m.DisposeAsync().ConfigureAwait(false);
+        _watches.Clear();
         _listeners.Clear();
         _monitors.Clear();
     }

@@ -11,9 +11,10 @@ public sealed class ProbeFactory(TimeProvider time) : IMemberProbeFactory
         var timeout = cluster.Health.CheckTimeout;
         return cluster.Health.Source switch
         {
-            HealthSource.Patroni => new PatroniProbe(cluster, member, timeout, time),
+            // With the DCS source the leader key decides who leads; Patroni's checks are the second opinion.
+            HealthSource.Patroni or HealthSource.Dcs => new PatroniProbe(cluster, member, timeout, time),
             HealthSource.Sql => new SqlProbe(cluster, member, timeout, time),
-            _ => throw new NotSupportedException($"health source {cluster.Health.Source} is not available yet"),
+            _ => throw new NotSupportedException($"health source {cluster.Health.Source} is unknown"),
         };
     }
 }

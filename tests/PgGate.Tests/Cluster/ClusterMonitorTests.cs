@@ -38,7 +38,7 @@ public class ClusterMonitorTests
     private static MemberFacts Replica(ulong replay = 1000) => new() { Reachable = true, Running = true, Role = MemberRole.Replica, Timeline = 1, Lsn = replay };
     private static readonly MemberFacts Unreachable = new() { Error = "connection refused" };
 
-    private static ClusterConfig Cluster(HealthSource source = HealthSource.Sql) => new()
+    private static ClusterConfig Cluster(HealthSource source) => new()
     {
         Name = "pg-test",
         Members =
@@ -55,13 +55,16 @@ public class ClusterMonitorTests
         ],
     };
 
-    private static async Task<(ClusterMonitor Monitor, FakeTimeProvider Clock, ScriptedCluster Members)> StartAsync()
+    private static async Task<(ClusterMonitor Monitor, FakeTimeProvider Clock, ScriptedCluster Members)> StartAsync(
+        HealthSource source = HealthSource.Sql)
     {
         var members = new ScriptedCluster();
         members.Set("pg-test-1", Primary());
         members.Set("pg-test-2", Replica());
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 0, 0, 0, TimeSpan.Zero));
-        var monitor = new ClusterMonitor(Cluster(), members, clock, NullLogger<ClusterMonitor>.Instance);
+        var monitor = new ClusterMonitor(Cluster(source), members, clock, NullLogger<ClusterMonitor>.Instance);
+        if (source == HealthSource.Dcs)
+            monitor.OnLeaderKey(Key("pg-test-1", 10, clock));
         monitor.Start();
         await monitor.WaitForAsync(v => v.Members.All(m => m.Checks.All(c => c.Phase != CheckPhase.Init)), TimeSpan.FromSeconds(5));
         // Until the leader's first result, the others are probed in a hurry (a leader hunt); let that settle so tests
@@ -192,6 +195,45 @@ public class ClusterMonitorTests
         members.Set("pg-test-2", Unreachable);
         await AdvanceUntilAsync(clock, monitor, v => !v.FindMember("pg-test-2")!.Facts.Reachable, TimeSpan.FromMilliseconds(500), 20);
         Assert.True(Volatile.Read(ref changes) >= 1);
+    }
+
+    private static PgGate.Cluster.Dcs.LeaderKeyState Key(string? leader, long revision, FakeTimeProvider clock) => new()
+    {
+        Key = "/pg/pg-test/leader",
+        Leader = leader,
+        IsCurrent = true,
+        Revision = revision,
+        Change = leader is null ? PgGate.Cluster.Dcs.LeaderKeyChange.Delete : PgGate.Cluster.Dcs.LeaderKeyChange.Put,
+        ObservedAt = clock.GetUtcNow(),
+    };
+
+    [Fact]
+    public async Task When_the_leader_key_moves_the_old_holder_loses_writes_at_once_and_the_new_one_gets_them_when_ready()
+    {
+        var (monitor, clock, members) = await StartAsync(HealthSource.Dcs);
+        await using var _ = monitor;
+        Assert.True(monitor.Current.IsUp("pg-test-1", PrimaryCheck));
+
+        // Patroni takes the key for pg-test-2 before promoting it: it still reports replica.
+        monitor.OnLeaderKey(Key("pg-test-2", 11, clock));
+        Assert.False(monitor.Current.IsUp("pg-test-1", PrimaryCheck));
+        Assert.False(monitor.Current.IsUp("pg-test-2", PrimaryCheck));
+
+        members.Set("pg-test-2", Primary(timeline: 2));
+        var ready = await AdvanceUntilAsync(clock, monitor, v => v.IsUp("pg-test-2", PrimaryCheck), TimeSpan.FromMilliseconds(10), 20);
+        Assert.True(ready <= ClusterMonitor.ConfirmInterval + TimeSpan.FromMilliseconds(10), $"confirmed after {ready}");
+        Assert.Equal("pg-test-2", monitor.Current.Leader?.Name);
+    }
+
+    [Fact]
+    public async Task A_member_that_says_primary_without_the_leader_key_gets_no_writes()
+    {
+        var (monitor, clock, members) = await StartAsync(HealthSource.Dcs);
+        await using var _ = monitor;
+        monitor.OnLeaderKey(Key(null, 11, clock));     // the key expired: no leader
+        Assert.All(monitor.Current.Members, m => Assert.False(m.FindCheck(PrimaryCheck)!.IsUp));
+        await AdvanceUntilAsync(clock, monitor, _ => false, TimeSpan.FromMilliseconds(500), 10, failAtEnd: false);
+        Assert.False(monitor.Current.IsUp("pg-test-1", PrimaryCheck), "pg-test-1 still says primary, but holds no key");
     }
 
     /// <summary>Moves the fake clock in steps until the condition holds; returns the simulated time it took.</summary>

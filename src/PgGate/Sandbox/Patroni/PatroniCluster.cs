@@ -113,6 +113,8 @@ public sealed class PatroniCluster : IAsyncDisposable
         var baseDirectory = CreateBaseDirectory(options, osUser);
         var cluster = new PatroniCluster(options, tools, osUser, baseDirectory, [.. hosts], logger);
         AppDomain.CurrentDomain.ProcessExit += cluster._onProcessExit;
+        var others = new List<Task>();
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
             await cluster.Etcd.StartAgainAsync(cancellationToken).ConfigureAwait(false);
@@ -125,9 +127,8 @@ public sealed class PatroniCluster : IAsyncDisposable
             await cluster.WaitUntilAsync(
                 async ct => await cluster.KeyAsync(initializeKey, ct).ConfigureAwait(false) is not null,
                 $"{first.Name} to take {initializeKey} and bootstrap the cluster", first, cancellationToken).ConfigureAwait(false);
-            var others = new List<Task>();
             for (var i = 1; i < cluster.Members.Count; i++)
-                others.Add(cluster.StartPatroniAsync(cluster.Members[i], cancellationToken));
+                others.Add(cluster.StartPatroniAsync(cluster.Members[i], abandon.Token));
 
             await cluster.WaitForLeaderAsync(l => l == first.Name, options.StepTimeout, cancellationToken).ConfigureAwait(false);
             await cluster.WaitUntilAsync(
@@ -142,6 +143,9 @@ public sealed class PatroniCluster : IAsyncDisposable
         }
         catch
         {
+            // Members still starting must have their processes recorded before disposal stops them.
+            await abandon.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(others).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await cluster.DisposeAsync().ConfigureAwait(false);
             throw;
         }

@@ -170,6 +170,27 @@ public sealed class PatroniClusterTests(PatroniFixture fixture) : IAsyncLifetime
         TestContext.Current.TestOutputHelper?.WriteLine($"switchover {leader} -> {target.Name}: whole again after {stopwatch.Elapsed.TotalMilliseconds:0} ms");
     }
 
+    [Fact]
+    public async Task Started_with_synchronous_mode_the_cluster_has_a_sync_standby_from_the_start()
+    {
+        _cluster = await fixture.RebuildAsync(fixture.Options with { SynchronousMode = true }, Cancel);
+        var config = await _cluster.Etcd.EtcdctlAsync(["get", "--print-value-only", "/pg/pg-test/config"], Cancel);
+        using (var document = System.Text.Json.JsonDocument.Parse(config))
+            Assert.True(document.RootElement.GetProperty("synchronous_mode").GetBoolean());
+
+        using var client = _cluster.CreateClient();
+        await WaitUntilAsync(async () => (await client.GetClusterAsync(Cancel)).Members.Any(m => m.IsSyncStandby), TimeSpan.FromSeconds(60),
+            "Patroni to name a synchronous standby");
+        var status = await client.GetClusterAsync(Cancel);
+        var leader = _cluster.Member(status.Leader!.Name);
+        var sync = status.Members.Single(m => m.IsSyncStandby).Name;
+        Assert.Equal(
+            $"{sync}|sync",
+            await leader.RunSqlAsync("select application_name, sync_state from pg_stat_replication where sync_state <> 'async'", cancellationToken: Cancel));
+        Assert.Equal("on", await leader.RunSqlAsync("show synchronous_commit", cancellationToken: Cancel));
+        Assert.Equal("crit.yml", leader.Tags["conf"]);
+    }
+
     private static List<int> ProcFsProcessesUsing(string directory)
     {
         var found = new List<int>();

@@ -46,10 +46,24 @@ public sealed class PatroniFixture : IAsyncLifetime
         return Cluster;
     }
 
-    /// <summary>Every member's Patroni running, one leader, the others streaming from it; rebuilt when that cannot be had.</summary>
+    /// <summary>Replaces the cluster with one built from other options (e.g. <c>SynchronousMode</c>); the next
+    /// <see cref="ResetAsync"/> goes back to <see cref="Options"/>.</summary>
+    public async Task<PatroniCluster> RebuildAsync(PatroniClusterOptions options, CancellationToken cancellationToken = default)
+    {
+        var cluster = RequireCluster();
+        await cluster.DisposeAsync();
+        _cluster = null;
+        _cluster = await PatroniCluster.StartAsync(options, TestContextLogger.Instance, cancellationToken);
+        return _cluster;
+    }
+
+    /// <summary>Every member's Patroni running, one leader, the others streaming from it; rebuilt when that cannot be had
+    /// or when a test rebuilt it with other options.</summary>
     public async Task<PatroniCluster> ResetAsync(CancellationToken cancellationToken = default)
     {
         var cluster = RequireCluster();
+        if (cluster.Options != Options)
+            return await RebuildAsync(Options, cancellationToken);
         try
         {
             if (!cluster.Etcd.IsRunning)

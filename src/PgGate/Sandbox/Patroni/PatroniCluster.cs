@@ -113,6 +113,8 @@ public sealed class PatroniCluster : IAsyncDisposable
         var baseDirectory = CreateBaseDirectory(options, osUser);
         var cluster = new PatroniCluster(options, tools, osUser, baseDirectory, [.. hosts], logger);
         AppDomain.CurrentDomain.ProcessExit += cluster._onProcessExit;
+        var others = new List<Task>();
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
             await cluster.Etcd.StartAgainAsync(cancellationToken).ConfigureAwait(false);
@@ -125,9 +127,8 @@ public sealed class PatroniCluster : IAsyncDisposable
             await cluster.WaitUntilAsync(
                 async ct => await cluster.KeyAsync(initializeKey, ct).ConfigureAwait(false) is not null,
                 $"{first.Name} to take {initializeKey} and bootstrap the cluster", first, cancellationToken).ConfigureAwait(false);
-            var others = new List<Task>();
             for (var i = 1; i < cluster.Members.Count; i++)
-                others.Add(cluster.StartPatroniAsync(cluster.Members[i], cancellationToken));
+                others.Add(cluster.StartPatroniAsync(cluster.Members[i], abandon.Token));
 
             await cluster.WaitForLeaderAsync(l => l == first.Name, options.StepTimeout, cancellationToken).ConfigureAwait(false);
             await cluster.WaitUntilAsync(
@@ -142,6 +143,9 @@ public sealed class PatroniCluster : IAsyncDisposable
         }
         catch
         {
+            // Members still starting must have their processes recorded before disposal stops them.
+            await abandon.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(others).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await cluster.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -213,6 +217,7 @@ public sealed class PatroniCluster : IAsyncDisposable
         var limit = timeout ?? Options.StepTimeout;
         string? leader = null;
         string? missing = null;
+        PatroniMember? lagging = null;
         await Waiting.UntilAsync(
             async ct =>
             {
@@ -238,11 +243,13 @@ public sealed class PatroniCluster : IAsyncDisposable
                     if (Array.IndexOf(names, member.Name) < 0)
                     {
                         missing = $"{member.Name} does not stream from {leader} yet";
+                        lagging = member;
                         return false;
                     }
                     if (await CheckAsync(member, "/health", ct).ConfigureAwait(false) != HttpStatusCode.OK)
                     {
                         missing = $"{member.Name} streams but does not answer 200 on /health yet";
+                        lagging = member;
                         return false;
                     }
                 }
@@ -250,7 +257,9 @@ public sealed class PatroniCluster : IAsyncDisposable
             },
             limit,
             error => $"Patroni cluster {Name} did not become healthy within {limit.TotalSeconds:0} s: {missing ?? "unknown"}" +
-                (error is null ? "." : $" (last error: {error}).") + PatroniLogTails(),
+                (error is null ? "." : $" (last error: {error}).") + PatroniLogTails() +
+                (lagging is null ? "" : $"\nlast lines of {lagging.PostgresLogFile}:\n  " +
+                    LogTail.Read(lagging.PostgresLogFile, 12).Replace("\n", "\n  ", StringComparison.Ordinal)),
             cancellationToken).ConfigureAwait(false);
         return leader!;
     }
@@ -283,6 +292,9 @@ public sealed class PatroniCluster : IAsyncDisposable
             _ = NativeMethods.Kill(pid, NativeMethods.SigKill);
             if (!await Task.Run(() => ProcessReaper.WaitUntilDead(pid, TimeSpan.FromSeconds(10))).ConfigureAwait(false))
                 throw new SandboxException($"Sent SIGKILL to {member.Name}'s postmaster (PID {pid}), but it is still alive after 10 s.");
+
+            // Patroni restarts PostgreSQL on its next loop; a zombie's socket lock would keep the new server off the socket.
+            SocketLockFile.RemoveStale(member.SocketDirectory, member.Port, pid);
             PatroniSandboxLog.MemberOperation(Logger, "killed PostgreSQL of", member.Name, $"postmaster PID {pid}, Patroni alive", stopwatch.ElapsedMilliseconds);
             return pid;
         }
@@ -641,7 +653,8 @@ public sealed class PatroniCluster : IAsyncDisposable
     }
 
     // After Patroni is gone: wait for PostgreSQL processes it left (a killed postmaster's backends notice and exit), then
-    // drop a stale postmaster.pid whose PID may still be a zombie that Patroni would mistake for a running server.
+    // drop a stale postmaster.pid and socket lock whose PID may still be a zombie that Patroni and PostgreSQL would mistake
+    // for a running server.
     private static Task EndLeftoversAsync(PatroniMember member, TimeSpan grace) => Task.Run(() =>
     {
         if (!ProcessReaper.AwaitOrphans(member.MemberDirectory, grace))
@@ -651,6 +664,7 @@ public sealed class PatroniCluster : IAsyncDisposable
         }
         if (Directory.Exists(member.DataDirectory))
             PostmasterPidFile.RemoveStale(member.DataDirectory);
+        SocketLockFile.RemoveStale(member.SocketDirectory, member.Port);
     });
 
     private string PatroniLogTails()

@@ -27,7 +27,7 @@ internal enum ServerConnectionState : byte
 /// <summary>
 /// One connection from the pooler to a PostgreSQL server. It runs a read loop for its whole life: while a client is
 /// linked, the loop passes the server's messages to that client (dropping or rewriting the answers to requests the
-/// pooler made itself); while it is idle, the loop holds no buffer and only notices a server that goes away.
+/// pooler made itself); while it is idle, the loop notices a server that goes away or speaks out of turn.
 /// </summary>
 internal sealed partial class ServerConnection
 {
@@ -193,7 +193,8 @@ internal sealed partial class ServerConnection
         _socket.Dispose();
     }
 
-    /// <summary>The read loop; runs from login until the connection closes.</summary>
+    /// <summary>The read loop; runs from login until the connection closes. Unlike a client, a server keeps its read
+    /// buffer while idle: servers are few, and a zero-byte wait would cost an extra wake-up per transaction.</summary>
     public async Task RunAsync()
     {
         byte[]? buffer = null;
@@ -203,18 +204,6 @@ internal sealed partial class ServerConnection
         {
             while (true)
             {
-                if (count == 0 && Client is null && Requests.IsEmpty)
-                {
-                    // Idle: hold no buffer, just learn when the server speaks or goes away.
-                    if (buffer is not null)
-                    {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = null;
-                    }
-
-                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                }
-
                 buffer ??= ArrayPool<byte>.Shared.Rent(ReadBufferSize);
                 if (count == buffer.Length)
                 {

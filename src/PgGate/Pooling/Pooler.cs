@@ -387,6 +387,31 @@ public sealed partial class Pooler : IAsyncDisposable
         await client.CancelAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Closes a server whose client left mid-request, cancelling the request first so it does not run on.</summary>
+    internal void CancelAndClose(ServerConnection server, string reason)
+    {
+        _ = CancelThenCloseAsync(server, reason);
+    }
+
+    private async Task CancelThenCloseAsync(ServerConnection server, string reason)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Stopping);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await Protocol.Client.PgClient.CancelAsync(server.Backend.Host, server.Backend.Port, server.ProcessId, server.SecretKey, timeout.Token)
+                .ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogCancelFailed(server, e.Message);
+        }
+        finally
+        {
+            server.Close(reason);
+        }
+    }
+
     internal ValueTask<ServerConnection?> WaitForBackendAsync(ServerWaiter waiter)
     {
         lock (_gate)

@@ -525,7 +525,8 @@ internal sealed partial class ClientSession
         {
             if (dirty)
             {
-                server.Close("the client left in the middle of a request");
+                // The query may run on for a long time otherwise: PostgreSQL notices a closed socket only when it writes.
+                Pooler.CancelAndClose(server, "the client left in the middle of a request");
             }
             else
             {

@@ -37,7 +37,7 @@ public sealed partial class Pooler
                 }
 
                 pool.Pause();
-                busy |= !pool.HasNoActiveServers;
+                busy |= !pool.HasNoServers;
             }
 
             if (!busy)

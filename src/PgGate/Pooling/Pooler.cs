@@ -596,7 +596,7 @@ public sealed partial class Pooler : IAsyncDisposable
             {
                 foreach (var waiter in expired)
                 {
-                    waiter.Fail(SqlState.ProtocolViolation,
+                    waiter.Fail(SqlState.QueryCanceled,
                         $"query_wait_timeout: no backend could serve the request within {settings.QueryWaitTimeout.TotalSeconds:0.###} s");
                 }
             }

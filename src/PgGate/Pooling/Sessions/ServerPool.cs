@@ -274,10 +274,11 @@ internal sealed class ServerPool
                 return;
             }
 
-            if (!IsReusable(server, now))
+            if (!IsReusable(server, now) || _paused)
             {
+                // A paused pool keeps no connections: PAUSE is for taking the server away.
                 close = true;
-                reason = CloseReasonFor(server, now);
+                reason = _paused ? "PAUSE" : CloseReasonFor(server, now);
                 launch = PlanLaunchesLocked(now, allowReserve: false);
             }
             else if (!_paused && _waitHead is { } first)
@@ -429,7 +430,8 @@ internal sealed class ServerPool
             var seconds = Settings.QueryWaitTimeout.TotalSeconds;
             foreach (var waiter in timedOut)
             {
-                waiter.Fail(SqlState.ProtocolViolation,
+                // 57014 like statement_timeout: drivers keep the connection (Npgsql drops it on 08P01, PgBouncer's code).
+                waiter.Fail(SqlState.QueryCanceled,
                     $"query_wait_timeout: no server connection of pool {DatabaseName}/{LoginUser} at {Backend} became free within {seconds:0.###} s",
                     "The pool is at its size limit and every connection is busy, or the server cannot be reached. " +
                     "Raise pool_size or query_wait_timeout, or look for long transactions.");
@@ -484,14 +486,14 @@ internal sealed class ServerPool
         Launch(launch);
     }
 
-    /// <summary>True once every server connection has been released (or closed): what PAUSE waits for.</summary>
-    public bool HasNoActiveServers
+    /// <summary>True once every server connection has been released and closed: what PAUSE waits for.</summary>
+    public bool HasNoServers
     {
         get
         {
             lock (_gate)
             {
-                return _active == 0 && _resetting == 0;
+                return _servers.Count == 0 && _opening == 0;
             }
         }
     }

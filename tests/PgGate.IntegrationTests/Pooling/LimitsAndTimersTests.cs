@@ -145,7 +145,7 @@ public sealed class LimitsAndTimersTests(PoolingFixture fixture)
         // The only server is reused: the abandoned transaction (and its temp table) was rolled back.
         await using var next = await pooler.OpenAsync();
         Assert.True(await ScalarAsync<bool>(next, "select to_regclass('pg_temp.idle_tx_probe') is null"));
-        Assert.Equal("0", await fixture.Primary.RunSqlAsync("select count(*) from pg_stat_activity where state like 'idle in transaction%'"));
+        Assert.Equal("0", await fixture.Primary.RunSqlAsync("select count(*) from pg_stat_activity where state like 'idle in transaction%'", Cancel));
     }
 
     [Fact]

@@ -20,6 +20,15 @@ public sealed class ScramKeys
         Iterations = iterations;
     }
 
+    /// <summary>Derives the keys from a password the way the server derived its verifier (PBKDF2: milliseconds of CPU).</summary>
+    public static ScramKeys Derive(string password, byte[] salt, int iterations)
+    {
+        ArgumentNullException.ThrowIfNull(password);
+        ArgumentNullException.ThrowIfNull(salt);
+        var saltedPassword = ScramPrimitives.SaltedPassword(password, salt, iterations);
+        return new ScramKeys(ScramPrimitives.ClientKey(saltedPassword), ScramPrimitives.ServerKey(saltedPassword), salt, iterations);
+    }
+
     public byte[] ClientKey { get; }
 
     public byte[] ServerKey { get; }

@@ -20,6 +20,7 @@ public sealed class ScramSha256Client
 
     private readonly string? _password;
     private readonly ScramKeys? _keys;
+    private readonly Func<byte[], int, ScramKeys>? _keysForVerifier;
     private readonly string _userName;
     private readonly string _clientNonce;
     private string? _clientFirstBare;
@@ -37,6 +38,17 @@ public sealed class ScramSha256Client
     public ScramSha256Client(ScramKeys keys, string userName = "", string? clientNonce = null)
         : this(null, keys, userName, clientNonce)
     {
+    }
+
+    /// <summary>
+    /// Authenticates with keys obtained once the server has named its salt and iteration count, so a caller can cache
+    /// the expensive PBKDF2 derivation of a password (see <see cref="ScramKeys.Derive"/>) across connections.
+    /// </summary>
+    public ScramSha256Client(Func<byte[], int, ScramKeys> keysForVerifier, string userName = "", string? clientNonce = null)
+        : this(null, null, userName, clientNonce)
+    {
+        ArgumentNullException.ThrowIfNull(keysForVerifier);
+        _keysForVerifier = keysForVerifier;
     }
 
     private ScramSha256Client(string? password, ScramKeys? keys, string userName, string? clientNonce)
@@ -128,7 +140,13 @@ public sealed class ScramSha256Client
         }
 
         byte[] clientKey, serverKey;
-        if (_keys is not null)
+        if (_keysForVerifier is not null)
+        {
+            var derived = _keysForVerifier(salt, iterations);
+            clientKey = derived.ClientKey;
+            serverKey = derived.ServerKey;
+        }
+        else if (_keys is not null)
         {
             if ((_keys.Salt is not null && !_keys.Salt.AsSpan().SequenceEqual(salt)) || (_keys.Iterations != 0 && _keys.Iterations != iterations))
             {

@@ -91,6 +91,7 @@ public sealed partial class ServiceListener : IAsyncDisposable
             entered = true;
 
             List<ServerState>? failed = null;
+            RelaySession? session = null;
             for (var attempt = 0; attempt <= service.Retries; attempt++)
             {
                 var route = await _router.RouteAsync(failed, stop).ConfigureAwait(false);
@@ -98,6 +99,41 @@ public sealed partial class ServiceListener : IAsyncDisposable
                 {
                     Stats.CountRefusal(route.Refusal!.SqlState);
                     await ClientRefusal.SendAsync(client, route.Refusal, stop).ConfigureAwait(false);
+                    return;
+                }
+
+                if (RelayEngine.Enabled)
+                {
+                    session ??= RelayEngine.Shared.CreateSession(Stats);
+                    var error = await ServerConnector.ConnectAsync(session, server.Member.Host, service.Dest.PortOn(server.Member),
+                        service.ConnectTimeout, stop).ConfigureAwait(false);
+                    if (error is not null)
+                    {
+                        _router.Release(server);
+                        if (stop.IsCancellationRequested)
+                            return;
+                        server.CountFailedConnect();
+                        Stats.CountConnectError();
+                        LogConnectFailed(_router.Name, server.Name, error);
+                        (failed ??= []).Add(server);
+                        if (attempt < service.Retries)
+                            Stats.CountRetry();
+                        continue;
+                    }
+
+                    server.Attach(session);
+                    try
+                    {
+                        // The server may have gone down between the pick and the attach, when no one could shut us down.
+                        if (service.Options.ShutdownSessionsOnMarkedDown && _router.Servers.Find(server.Name) is not { IsUp: true })
+                            session.Shutdown($"{server.Name} went down while connecting");
+                        await session.RunAsync(client).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        server.Detach(session);
+                        _router.Release(server);
+                    }
                     return;
                 }
 
@@ -123,18 +159,18 @@ public sealed partial class ServiceListener : IAsyncDisposable
                     continue;
                 }
 
-                var session = new RelaySession(client, backend, Stats);
-                server.Attach(session);
+                var socketSession = new SocketRelaySession(client, backend, Stats);
+                server.Attach(socketSession);
                 try
                 {
                     // The server may have gone down between the pick and the attach, when no one could shut us down.
                     if (service.Options.ShutdownSessionsOnMarkedDown && _router.Servers.Find(server.Name) is not { IsUp: true })
-                        session.Shutdown($"{server.Name} went down while connecting");
-                    await session.RunAsync().ConfigureAwait(false);
+                        socketSession.Shutdown($"{server.Name} went down while connecting");
+                    await socketSession.RunAsync().ConfigureAwait(false);
                 }
                 finally
                 {
-                    server.Detach(session);
+                    server.Detach(socketSession);
                     _router.Release(server);
                 }
                 return;

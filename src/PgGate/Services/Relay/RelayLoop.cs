@@ -1,0 +1,199 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using static PgGate.Services.Relay.LinuxNative;
+
+namespace PgGate.Services.Relay;
+
+/// <summary>
+/// One event-loop thread: an edge-triggered epoll set holding both sockets of its sessions, the connects in
+/// flight (with their deadlines), and one scratch buffer every session shares, because a relay only needs a
+/// buffer of its own when a receiver is slower than its sender (see <see cref="RelaySession"/>).
+/// Sessions are touched only on this thread; other threads hand work over through <see cref="Post"/>.
+/// Continuations of sessions' awaiters run after each batch of events, never in the middle of one.
+/// </summary>
+internal sealed unsafe class RelayLoop
+{
+    /// <summary>Bytes read per receive. Shared by every session of the loop, so it costs nothing per session.</summary>
+    public const int ScratchSize = 64 * 1024;
+
+    private const int MaxEvents = 256;
+    private const ulong WakeToken = ulong.MaxValue;
+
+    private readonly int _epoll;
+    private readonly int _wakeFd;
+    private readonly byte* _events;
+    private readonly Thread _thread;
+    private readonly ConcurrentQueue<(RelaySession Session, RelayCommand Command)> _commands = new();
+    private readonly List<RelaySession> _connecting = [];
+    private readonly List<RelaySession> _completions = [];
+    private RelaySession?[] _slots = new RelaySession?[64];
+    private uint[] _generations = new uint[64];
+    private int[] _freeSlots = new int[64];
+    private int _freeCount;
+    private int _slotsUsed;
+    private int _wakeRequested;
+
+    public RelayLoop(int index)
+    {
+        _epoll = EpollCreate1(EPOLL_CLOEXEC);
+        if (_epoll < 0)
+            throw new InvalidOperationException($"epoll_create1 failed: {Marshal.GetPInvokeErrorMessage(Errno())}");
+        _wakeFd = EventFd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (_wakeFd < 0 || AddToEpoll(_epoll, _wakeFd, EPOLLIN, WakeToken) < 0)
+            throw new InvalidOperationException($"eventfd failed: {Marshal.GetPInvokeErrorMessage(Errno())}");
+        _events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * EpollEventSize));
+        Scratch = (byte*)NativeMemory.Alloc(ScratchSize);
+        _thread = new Thread(Run) { IsBackground = true, Name = "pggate relay " + index };
+        _thread.UnsafeStart();
+    }
+
+    /// <summary>Receive buffer shared by the loop's sessions; valid only on the loop thread, within one pump.</summary>
+    public byte* Scratch { get; }
+
+    public int Epoll => _epoll;
+
+    public bool IsLoopThread => Environment.CurrentManagedThreadId == _thread.ManagedThreadId;
+
+    /// <summary>Runs <paramref name="command"/> for <paramref name="session"/> on the loop thread (now, if already there).</summary>
+    public void Execute(RelaySession session, RelayCommand command)
+    {
+        if (IsLoopThread)
+        {
+            session.Execute(command);
+            return;
+        }
+        _commands.Enqueue((session, command));
+        if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
+        {
+            ulong one = 1;
+            _ = Write(_wakeFd, &one, sizeof(ulong));
+        }
+    }
+
+    /// <summary>Same as <see cref="Execute"/> but always queued, e.g. from a cancellation callback.</summary>
+    public void Post(RelaySession session, RelayCommand command)
+    {
+        _commands.Enqueue((session, command));
+        if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
+        {
+            ulong one = 1;
+            _ = Write(_wakeFd, &one, sizeof(ulong));
+        }
+    }
+
+    /// <summary>Gives the session a slot; its epoll tokens carry the slot and a generation so stale events are ignored.</summary>
+    public ulong AllocateSlot(RelaySession session)
+    {
+        int slot;
+        if (_freeCount > 0)
+        {
+            slot = _freeSlots[--_freeCount];
+        }
+        else
+        {
+            if (_slotsUsed == _slots.Length)
+            {
+                Array.Resize(ref _slots, _slots.Length * 2);
+                Array.Resize(ref _generations, _generations.Length * 2);
+                Array.Resize(ref _freeSlots, _freeSlots.Length * 2);
+            }
+            slot = _slotsUsed++;
+        }
+        _slots[slot] = session;
+        return ((ulong)(uint)slot << 32) | ((ulong)(_generations[slot] & 0x7FFF_FFFF) << 1);
+    }
+
+    public void FreeSlot(ulong token)
+    {
+        var slot = (int)(token >> 32);
+        _slots[slot] = null;
+        _generations[slot]++;
+        _freeSlots[_freeCount++] = slot;
+    }
+
+    public void AddConnecting(RelaySession session) => _connecting.Add(session);
+
+    public void RemoveConnecting(RelaySession session) => _connecting.Remove(session);
+
+    /// <summary>Completes the session's awaiter once the current batch is done.</summary>
+    public void CompleteLater(RelaySession session) => _completions.Add(session);
+
+    private void Run()
+    {
+        while (true)
+        {
+            var n = EpollWait(_epoll, _events, MaxEvents, WaitTimeout());
+            if (n < 0)
+            {
+                var errno = Errno();
+                if (errno == EINTR)
+                    continue;
+                Environment.FailFast($"PgGate relay loop: epoll_wait failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+            }
+            for (var i = 0; i < n; i++)
+            {
+                var data = DataAt(_events, i);
+                if (data == WakeToken)
+                {
+                    ulong value;
+                    _ = Read(_wakeFd, &value, sizeof(ulong));
+                    continue;
+                }
+                var slot = (int)(data >> 32);
+                if (_slots[slot] is { } session && ((_generations[slot] & 0x7FFF_FFFF) << 1) == (uint)(data & 0xFFFF_FFFE))
+                    session.OnEvents(EventsAt(_events, i), (data & 1) != 0);
+            }
+            RunCommands();
+            if (_connecting.Count > 0)
+                ExpireConnects();
+            RunCompletions();
+        }
+    }
+
+    private void RunCommands()
+    {
+        if (Volatile.Read(ref _wakeRequested) == 0)
+            return;
+        Interlocked.Exchange(ref _wakeRequested, 0);
+        while (_commands.TryDequeue(out var item))
+            item.Session.Execute(item.Command);
+    }
+
+    private int WaitTimeout()
+    {
+        if (_completions.Count > 0 || Volatile.Read(ref _wakeRequested) != 0)
+            return 0;
+        if (_connecting.Count == 0)
+            return -1;
+        var now = Environment.TickCount64;
+        var earliest = long.MaxValue;
+        foreach (var s in _connecting)
+            earliest = Math.Min(earliest, s.ConnectDeadline);
+        return (int)Math.Clamp(earliest - now, 0, int.MaxValue);
+    }
+
+    private void ExpireConnects()
+    {
+        var now = Environment.TickCount64;
+        for (var i = _connecting.Count - 1; i >= 0; i--)
+        {
+            if (i < _connecting.Count && _connecting[i].ConnectDeadline <= now)
+                _connecting[i].ConnectTimedOut();
+        }
+    }
+
+    private void RunCompletions()
+    {
+        // Continuations may start, connect or end sessions; whatever they complete is run in this same pass.
+        for (var i = 0; i < _completions.Count; i++)
+            _completions[i].RunCompletion();
+        _completions.Clear();
+    }
+}
+
+internal enum RelayCommand
+{
+    Connect,
+    Start,
+    CancelConnect,
+}

@@ -22,12 +22,15 @@
 #   ROUNDS=3 DURATION=15 CLIENTS=16 THREADS=2   rounds, seconds per pgbench run, pgbench -c and -j
 #   WARMUP=5                                     seconds of each pgbench run per target before the rounds (not
 #                                                recorded): .NET's tiered JIT settles, PostgreSQL's caches fill
-#   MODES="simple extended connect"              which pgbench runs (connect = -S -C, simple protocol)
+#   MODES="simple extended connect"              which pgbench runs (connect = -S -C, simple protocol;
+#                                                bulk = bench/relay/bulk.sql, ~110 KB results)
 #   PGGATE_DLL=src/PgGate/bin/Release/net10.0/pggate.dll
 #   PGGATE_VARIANTS="pggate"                     space-separated variants to compare in the same run, each
 #                                                `name[:VAR=value[:VAR=value...]]`; the environment is given to
 #                                                that PgGate process only; DLL=<path> picks another build.
-#   OUT_DIR=bench/relay/results/<utc timestamp>  where raw pgbench outputs, results.tsv and report.md go
+#   HOLD=1                                       start everything, print the PIDs and addresses, and wait for
+#                                                Ctrl-C instead of measuring (for perf/strace by hand)
+#   OUT_DIR=bench/results/relay-<utc timestamp>    where raw pgbench outputs, results.tsv and report.md go
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
@@ -40,7 +43,7 @@ WARMUP=${WARMUP:-5}
 MODES=${MODES:-"simple extended connect"}
 PGGATE_DLL=${PGGATE_DLL:-$repo/src/PgGate/bin/Release/net10.0/pggate.dll}
 PGGATE_VARIANTS=${PGGATE_VARIANTS:-pggate}
-OUT_DIR=${OUT_DIR:-$repo/bench/relay/results/$(date -u +%Y%m%dT%H%M%SZ)}
+OUT_DIR=${OUT_DIR:-$repo/bench/results/relay-$(date -u +%Y%m%dT%H%M%SZ)}
 
 PG_BIN=/usr/lib/postgresql/15/bin
 PG_ADDR=127.0.0.91
@@ -105,6 +108,14 @@ wait_ready() {
 
 # utime + stime of a process, all threads, in clock ticks.
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# user + system time of the reaped children of a process (PostgreSQL's backends, for the postmaster), in clock ticks.
+reaped_children_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $14 + $15 }'; }
+# user + system time of this shell's reaped children (pgbench), in milliseconds.
+# `times` must run in this shell, not in a pipeline's or $(...)'s subshell, whose counters start at zero.
+shell_children_ms() {
+    times >"$work/times"
+    awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60000 + a[2] * 1000 } printf "%d", t }' "$work/times"
+}
 clk_tck=$(getconf CLK_TCK)
 
 # ---------------------------------------------------------------- PostgreSQL 15
@@ -128,6 +139,7 @@ echo "host all all 127.0.0.0/8 trust" >>"$work/pg/pg_hba.conf"
 pg_started=1
 runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$work/pg" -l "$work/sock/postgres.log" -w -t 60 start >/dev/null \
     || die "PostgreSQL did not start: $(tail -n 5 "$work/sock/postgres.log")"
+postmaster=$(head -n 1 "$work/pg/postmaster.pid")
 psql -X -q -h "$PG_ADDR" -U postgres -d postgres -c 'create database bench' >/dev/null
 echo "== pgbench -i -s 10" >&2
 timeout 600 pgbench -i -s 10 -q -h "$PG_ADDR" -U postgres bench >"$work/pgbench-init.log" 2>&1 \
@@ -237,6 +249,12 @@ wait_ready "$PG_ADDR" 5432 PostgreSQL
 wait_ready "$HAPROXY_ADDR" "$SERVICE_PORT" HAProxy
 for name in "${variant_names[@]}"; do wait_ready "${target_host[$name]}" "$SERVICE_PORT" "PgGate '$name'"; done
 
+if [[ ${HOLD:-0} == 1 ]]; then
+    for name in "${variant_names[@]}" haproxy; do echo "$name: pid ${target_pid[$name]}, ${target_host[$name]}:$SERVICE_PORT" >&2; done
+    echo "direct: $PG_ADDR:5432; holding until Ctrl-C or SIGTERM" >&2
+    while true; do sleep 1; done
+fi
+
 # ---------------------------------------------------------------- measurements
 targets=("${variant_names[@]}" haproxy direct)
 
@@ -245,7 +263,8 @@ pgbench_args() {
         simple) echo "-S -M simple" ;;
         extended) echo "-S -M extended" ;;
         connect) echo "-S -C" ;;
-        *) die "unknown mode $1 (simple, extended, connect)" ;;
+        bulk) echo "-f bench/relay/bulk.sql" ;;
+        *) die "unknown mode $1 (simple, extended, connect, bulk)" ;;
     esac
 }
 
@@ -275,7 +294,7 @@ for target in "${targets[@]}"; do
 done
 echo "== idle CPU: $idle_report" >&2
 results="$OUT_DIR/results.tsv"
-printf 'round\tmode\ttarget\ttps\ttransactions\tlatency_ms\tconnect_ms\tproxy_cpu_s\tcpu_s_per_10k\n' >"$results"
+printf 'round\tmode\ttarget\ttps\ttransactions\tlatency_ms\tconnect_ms\tproxy_cpu_s\tcpu_s_per_10k\tpath_cpu_us_per_tx\n' >"$results"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 
@@ -292,14 +311,22 @@ for ((round = 1; round <= ROUNDS; round++)); do
             log="$OUT_DIR/round$round-$mode-$target.txt"
             pid=${target_pid[$target]:-}
             [[ -z $pid ]] || kill -0 "$pid" 2>/dev/null || die "$target (pid $pid) has exited; see $work"
+            backends=$(pgrep -c -P "$postmaster" || true)
             before=0
             [[ -z $pid ]] || before=$(cpu_ticks "$pid")
+            backends_before=$(reaped_children_ticks "$postmaster")
+            shell_children_ms >"$work/ms"; pgbench_before=$(<"$work/ms")
             # shellcheck disable=SC2046
             timeout $((DURATION + 60)) pgbench -n $(pgbench_args "$mode") -c "$CLIENTS" -j "$THREADS" -T "$DURATION" \
                 -h "$host" -p "$port" -U postgres bench >"$log" 2>&1 || die "pgbench through $target failed: $(tail -n 3 "$log")"
+            shell_children_ms >"$work/ms"; pgbench_after=$(<"$work/ms")
             after=0
             [[ -z $pid ]] || after=$(cpu_ticks "$pid")
-            awk -v round="$round" -v mode="$mode" -v target="$target" -v ticks=$((after - before)) -v hz="$clk_tck" -v proxy="${pid:+1}" '
+            # The backends' CPU time reaches the postmaster when they exit and are reaped: wait for that (bounded).
+            for _ in $(seq 50); do (($(pgrep -c -P "$postmaster" || true) <= backends)) && break; sleep 0.1; done
+            backends_after=$(reaped_children_ticks "$postmaster")
+            awk -v round="$round" -v mode="$mode" -v target="$target" -v ticks=$((after - before)) -v hz="$clk_tck" -v proxy="${pid:+1}" \
+                -v backend_ticks=$((backends_after - backends_before)) -v pgbench_ms=$((pgbench_after - pgbench_before)) '
                 /^number of transactions actually processed:/ { split($6, a, "/"); tx = a[1] }
                 /^latency average =/ { lat = $4 }
                 /^average connection time =/ { conn = $5 }
@@ -307,9 +334,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
                 END {
                     cpu = proxy ? sprintf("%.2f", ticks / hz) : "-"
                     per = proxy && tx > 0 ? sprintf("%.3f", ticks / hz / tx * 10000) : "-"
-                    printf "%d\t%s\t%s\t%.1f\t%d\t%s\t%s\t%s\t%s\n", round, mode, target, tps, tx, lat, conn == "" ? "-" : conn, cpu, per
+                    path = tx > 0 ? sprintf("%.1f", ((proxy ? ticks : 0) / hz + backend_ticks / hz + pgbench_ms / 1000) / tx * 1e6) : "-"
+                    printf "%d\t%s\t%s\t%.1f\t%d\t%s\t%s\t%s\t%s\t%s\n", round, mode, target, tps, tx, lat, conn == "" ? "-" : conn, cpu, per, path
                 }' "$log" >>"$results"
-            tail -n 1 "$results" | awk -F'\t' '{ printf "round %s %-8s %-10s tps %9s  lat %6s ms  conn %6s ms  cpu/10k tx %s s\n", $1, $2, $3, $4, $6, $7, $9 }' >&2
+            tail -n 1 "$results" | awk -F'\t' '{ printf "round %s %-8s %-10s tps %9s  lat %6s ms  conn %6s ms  cpu/10k tx %s s  path %s us/tx\n", $1, $2, $3, $4, $6, $7, $9, $10 }' >&2
         done
     done
 done

@@ -102,75 +102,34 @@ public sealed partial class ServiceListener : IAsyncDisposable
                     return;
                 }
 
-                if (RelayEngine.Enabled)
-                {
-                    session ??= RelayEngine.Shared.CreateSession(Stats);
-                    var error = await ServerConnector.ConnectAsync(session, server.Member.Host, service.Dest.PortOn(server.Member),
-                        service.ConnectTimeout, stop).ConfigureAwait(false);
-                    if (error is not null)
-                    {
-                        _router.Release(server);
-                        if (stop.IsCancellationRequested)
-                            return;
-                        server.CountFailedConnect();
-                        Stats.CountConnectError();
-                        LogConnectFailed(_router.Name, server.Name, error);
-                        (failed ??= []).Add(server);
-                        if (attempt < service.Retries)
-                            Stats.CountRetry();
-                        continue;
-                    }
-
-                    server.Attach(session);
-                    try
-                    {
-                        // The server may have gone down between the pick and the attach, when no one could shut us down.
-                        if (service.Options.ShutdownSessionsOnMarkedDown && _router.Servers.Find(server.Name) is not { IsUp: true })
-                            session.Shutdown($"{server.Name} went down while connecting");
-                        await session.RunAsync(client).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        server.Detach(session);
-                        _router.Release(server);
-                    }
-                    return;
-                }
-
-                Socket? backend = null;
-                try
-                {
-                    backend = await ServerConnector.ConnectAsync(server.Member.Host, service.Dest.PortOn(server.Member), service.ConnectTimeout, stop)
-                        .ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is SocketException or OperationCanceledException or TimeoutException && !stop.IsCancellationRequested)
-                {
-                    server.CountFailedConnect();
-                    Stats.CountConnectError();
-                    LogConnectFailed(_router.Name, server.Name, ex.Message);
-                }
-
-                if (backend is null)
+                session ??= RelayEngine.Shared.CreateSession(Stats);
+                var error = await ServerConnector.ConnectAsync(session, server.Member.Host, service.Dest.PortOn(server.Member),
+                    service.ConnectTimeout, stop).ConfigureAwait(false);
+                if (error is not null)
                 {
                     _router.Release(server);
+                    if (stop.IsCancellationRequested)
+                        return;
+                    server.CountFailedConnect();
+                    Stats.CountConnectError();
+                    LogConnectFailed(_router.Name, server.Name, error);
                     (failed ??= []).Add(server);
                     if (attempt < service.Retries)
                         Stats.CountRetry();
                     continue;
                 }
 
-                var socketSession = new SocketRelaySession(client, backend, Stats);
-                server.Attach(socketSession);
+                server.Attach(session);
                 try
                 {
                     // The server may have gone down between the pick and the attach, when no one could shut us down.
                     if (service.Options.ShutdownSessionsOnMarkedDown && _router.Servers.Find(server.Name) is not { IsUp: true })
-                        socketSession.Shutdown($"{server.Name} went down while connecting");
-                    await socketSession.RunAsync().ConfigureAwait(false);
+                        session.Shutdown($"{server.Name} went down while connecting");
+                    await session.RunAsync(client).ConfigureAwait(false);
                 }
                 finally
                 {
-                    server.Detach(socketSession);
+                    server.Detach(session);
                     _router.Release(server);
                 }
                 return;

@@ -19,15 +19,13 @@ internal sealed class RelayEngine
 
     public static RelayEngine Shared => SharedEngine.Value;
 
-    /// <summary>
-    /// Whether this process relays with the epoll loops (PGGATE_RELAY=epoll, the default) or with .NET sockets
-    /// (PGGATE_RELAY=sockets), for comparing both in one benchmark run.
-    /// </summary>
-    public static bool Enabled { get; } = Environment.GetEnvironmentVariable("PGGATE_RELAY") != "sockets";
-
     public RelaySession CreateSession(ServiceStats stats) =>
         new(_loops[(int)(Interlocked.Increment(ref _next) % (uint)_loops.Length)], stats);
 
+    /// <summary>
+    /// One loop per two CPUs: a loop moves tens of thousands of messages a second, and fewer loops see more events per
+    /// wake-up, so they sleep less; PostgreSQL and the clients need the other CPUs. PGGATE_RELAY_LOOPS overrides it.
+    /// </summary>
     private static int DefaultLoopCount() =>
-        int.TryParse(Environment.GetEnvironmentVariable("PGGATE_RELAY_LOOPS"), out var n) && n > 0 ? n : 1;
+        int.TryParse(Environment.GetEnvironmentVariable("PGGATE_RELAY_LOOPS"), out var n) && n > 0 ? n : Math.Max(1, Environment.ProcessorCount / 2);
 }

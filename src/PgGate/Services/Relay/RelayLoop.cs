@@ -14,6 +14,10 @@ namespace PgGate.Services.Relay;
 internal sealed unsafe class RelayLoop
 {
     /// <summary>Bytes read per receive. Shared by every session of the loop, so it costs nothing per session.</summary>
+    /// <remarks>
+    /// 64 KiB: bulk results (COPY, large SELECTs) move in few system calls; 16 KiB cost more CPU per byte and 256 KiB
+    /// no less (docs/benchmarks.md). Being shared, its size costs nothing per session.
+    /// </remarks>
     public const int ScratchSize = 64 * 1024;
 
     private const int MaxEvents = 256;

@@ -148,18 +148,20 @@ internal sealed unsafe class RelaySession : IServiceSession, IValueTaskSource<So
             Close();
             return;
         }
+        // With a hang-up or an error reported, a short receive does not mean "drained": the end or the error is still to be read.
+        var untilEmpty = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
         if (client)
         {
-            if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && !Pump(ref _up, _clientFd, _serverFd, toServer: true))
+            if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && !Pump(ref _up, _clientFd, _serverFd, toServer: true, untilEmpty))
                 return;
-            if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0 && _down.Count > 0)
+            if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0 && _down.HasPending)
                 Flush(ref _down, _serverFd, _clientFd, toServer: false);
         }
         else
         {
-            if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && !Pump(ref _down, _serverFd, _clientFd, toServer: false))
+            if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && !Pump(ref _down, _serverFd, _clientFd, toServer: false, untilEmpty))
                 return;
-            if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0 && _up.Count > 0)
+            if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0 && _up.HasPending)
                 Flush(ref _up, _clientFd, _serverFd, toServer: true);
         }
     }
@@ -267,14 +269,19 @@ internal sealed unsafe class RelaySession : IServiceSession, IValueTaskSource<So
             return;
         }
         // Whatever arrived before the start (the client's startup packet, usually) produced no new edge.
-        if (Pump(ref _up, _clientFd, _serverFd, toServer: true))
-            Pump(ref _down, _serverFd, _clientFd, toServer: false);
+        if (Pump(ref _up, _clientFd, _serverFd, toServer: true, untilEmpty: true))
+            Pump(ref _down, _serverFd, _clientFd, toServer: false, untilEmpty: true);
     }
 
+    /// <summary>
+    /// Moves what <paramref name="from"/> has to <paramref name="to"/>. A receive shorter than the buffer drained the
+    /// socket, and edge-triggered epoll reports new data again, so it ends the pump unless <paramref name="untilEmpty"/>
+    /// (edges were missed, or a hang-up may sit behind the data): then only EAGAIN does.
+    /// </summary>
     /// <returns>False when the session closed.</returns>
-    private bool Pump(ref Flow flow, int from, int to, bool toServer)
+    private bool Pump(ref Flow flow, int from, int to, bool toServer, bool untilEmpty)
     {
-        if (flow.Count > 0 || flow.Eof)
+        if (flow.HasPending || flow.Eof)
             return true;    // the receiver is still behind; its EPOLLOUT resumes this flow
         var scratch = _loop.Scratch;
         while (true)
@@ -301,7 +308,7 @@ internal sealed unsafe class RelaySession : IServiceSession, IValueTaskSource<So
                     flow.Keep(new ReadOnlySpan<byte>(scratch + sent, (int)(n - sent)));
                     return true;
                 }
-                if (n < RelayLoop.ScratchSize)
+                if (n < RelayLoop.ScratchSize && !untilEmpty)
                     return true;
                 continue;
             }
@@ -350,7 +357,7 @@ internal sealed unsafe class RelaySession : IServiceSession, IValueTaskSource<So
         }
         flow.Release();
         // The sender was not read while the receiver was behind, and edge-triggered epoll does not repeat itself.
-        return Pump(ref flow, from, to, toServer);
+        return Pump(ref flow, from, to, toServer, untilEmpty: true);
     }
 
     private void Close()
@@ -414,6 +421,8 @@ internal sealed unsafe class RelaySession : IServiceSession, IValueTaskSource<So
         public int Offset;
         public int Count;
         public bool Eof;
+
+        public readonly bool HasPending => Count > 0;
 
         public void Keep(ReadOnlySpan<byte> rest)
         {

@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Channels;
 using PgGate.Services;
 using PgGate.Services.Relay;
 
 namespace PgGate.Tests.Services;
 
 /// <summary>
-/// The epoll relay with real loopback sockets: a test client, the socket PgGate would have accepted from it,
-/// and a test server the session connects to. No PostgreSQL: the relay must not care what the bytes are.
+/// The epoll relay with real loopback sockets: a test client, the socket a relay loop accepted from it, and a
+/// test server the session connects to. No PostgreSQL: the relay must not care what the bytes are.
 /// </summary>
 public sealed class RelaySessionTests : IAsyncDisposable
 {
@@ -18,6 +19,23 @@ public sealed class RelaySessionTests : IAsyncDisposable
     private readonly Socket _front = Listen();
     private readonly Socket _back = Listen();
     private readonly ServiceStats _stats = new();
+    private readonly AcceptedClients _accepted = new();
+    private readonly RelayListener _listener;
+
+    public RelaySessionTests()
+    {
+        _listener = RelayEngine.Shared.Listen(_front, _accepted);
+    }
+
+    /// <summary>Collects what the relay loops accept on the front socket.</summary>
+    private sealed class AcceptedClients : IAcceptHandler
+    {
+        public Channel<int> Fds { get; } = Channel.CreateUnbounded<int>();
+
+        public void OnAccepted(int fd) => Fds.Writer.TryWrite(fd);
+
+        public void OnAcceptPressure(int errno) => throw new InvalidOperationException("accept failed with errno " + errno);
+    }
 
     private static Socket Listen(int backlog = 64)
     {
@@ -34,8 +52,7 @@ public sealed class RelaySessionTests : IAsyncDisposable
     {
         var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await client.ConnectAsync(_front.LocalEndPoint!, Token);
-        var accepted = await _front.AcceptAsync(Token);
-        accepted.NoDelay = true;
+        var accepted = await _accepted.Fds.Reader.ReadAsync(Token).AsTask().WaitAsync(Bound, Token);
 
         var session = RelayEngine.Shared.CreateSession(_stats);
         var port = ((IPEndPoint)_back.LocalEndPoint!).Port;
@@ -183,7 +200,7 @@ public sealed class RelaySessionTests : IAsyncDisposable
     {
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await client.ConnectAsync(_front.LocalEndPoint!, Token);
-        var accepted = await _front.AcceptAsync(Token);
+        var accepted = await _accepted.Fds.Reader.ReadAsync(Token).AsTask().WaitAsync(Bound, Token);
         var session = RelayEngine.Shared.CreateSession(_stats);
         var serverAccept = _back.AcceptAsync(Token).AsTask();
         Assert.Null(await ServerConnector.ConnectAsync(session, Loopback.ToString(), ((IPEndPoint)_back.LocalEndPoint!).Port,
@@ -278,10 +295,12 @@ public sealed class RelaySessionTests : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        await _listener.StopAsync().WaitAsync(Bound);
         _front.Dispose();
         _back.Dispose();
-        return ValueTask.CompletedTask;
+        while (_accepted.Fds.Reader.TryRead(out var fd))
+            _ = LinuxNative.Close(fd);
     }
 }

@@ -12,6 +12,8 @@ internal static unsafe partial class LinuxNative
     public const int EAGAIN = 11;
     public const int EINTR = 4;
     public const int EINPROGRESS = 115;
+    public const int ECONNABORTED = 103;
+    public const int EPROTO = 71;
 
     public const uint EPOLLIN = 0x001;
     public const uint EPOLLOUT = 0x004;
@@ -19,7 +21,9 @@ internal static unsafe partial class LinuxNative
     public const uint EPOLLHUP = 0x010;
     public const uint EPOLLRDHUP = 0x2000;
     public const uint EPOLLET = 1u << 31;
+    public const uint EPOLLEXCLUSIVE = 1u << 28;
     public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
     public const int EPOLL_CLOEXEC = 0x80000;
     public const int EFD_CLOEXEC = 0x80000;
     public const int EFD_NONBLOCK = 0x800;
@@ -69,7 +73,7 @@ internal static unsafe partial class LinuxNative
 
     [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static partial int EpollCtl(int epoll, int op, int fd, byte* ev);
+    public static partial int EpollCtl(int epoll, int op, int fd, byte* ev);
 
     [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
@@ -106,6 +110,10 @@ internal static unsafe partial class LinuxNative
     [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     public static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", EntryPoint = "accept4", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    public static partial int Accept4(int fd, byte* address, int* addressLength, int flags);
 
     [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

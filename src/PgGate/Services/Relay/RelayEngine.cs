@@ -1,8 +1,8 @@
 namespace PgGate.Services.Relay;
 
 /// <summary>
-/// The relay's event loops, shared by every service of the process. Sessions are spread over the loops
-/// round-robin when they are created; a loop never hands a session to another.
+/// The relay's event loops, shared by every service of the process. A client is accepted, connected and relayed
+/// by one loop, the one the kernel woke for it; a loop never hands a session to another.
 /// </summary>
 internal sealed class RelayEngine
 {
@@ -19,8 +19,24 @@ internal sealed class RelayEngine
 
     public static RelayEngine Shared => SharedEngine.Value;
 
-    public RelaySession CreateSession(ServiceStats stats) =>
-        new(_loops[(int)(Interlocked.Increment(ref _next) % (uint)_loops.Length)], stats);
+    /// <summary>Starts accepting on <paramref name="socket"/> (bound and listening) in every loop.</summary>
+    public RelayListener Listen(System.Net.Sockets.Socket socket, IAcceptHandler handler)
+    {
+        var listener = new RelayListener(_loops, socket, handler);
+        listener.Start();
+        return listener;
+    }
+
+    /// <summary>A session on the calling loop when called from one (a client accepted there), else on the next loop.</summary>
+    public RelaySession CreateSession(ServiceStats stats)
+    {
+        foreach (var loop in _loops)
+        {
+            if (loop.IsLoopThread)
+                return new RelaySession(loop, stats);
+        }
+        return new RelaySession(_loops[(int)(Interlocked.Increment(ref _next) % (uint)_loops.Length)], stats);
+    }
 
     /// <summary>
     /// One loop per two CPUs: a loop moves tens of thousands of messages a second, and fewer loops see more events per

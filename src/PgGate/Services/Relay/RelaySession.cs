@@ -21,7 +21,7 @@ namespace PgGate.Services.Relay;
 /// edge-triggered epoll will report again, so no receive is spent on learning "nothing more".
 /// </para>
 /// </summary>
-internal sealed unsafe class RelaySession : IServiceSession, IValueTaskSource<SocketError>, IValueTaskSource
+internal sealed unsafe class RelaySession : IServiceSession, ILoopWork, IValueTaskSource<SocketError>, IValueTaskSource
 {
     private const uint SocketEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 
@@ -34,7 +34,6 @@ internal sealed unsafe class RelaySession : IServiceSession, IValueTaskSource<So
     private bool _hasSlot;
     private int _serverFd = -1;
     private int _clientFd = -1;
-    private Socket? _client;
     private bool _fdsClosed;
     private Flow _up;      // client → server
     private Flow _down;    // server → client
@@ -82,16 +81,15 @@ internal sealed unsafe class RelaySession : IServiceSession, IValueTaskSource<So
         return new ValueTask<SocketError>(this, _completion.Version);
     }
 
-    /// <summary>Relays between <paramref name="client"/> and the connected server until both sides end; then both are closed.</summary>
-    public ValueTask RunAsync(Socket client)
+    /// <summary>
+    /// Relays between the client (a non-blocking socket descriptor, which the session now owns) and the connected
+    /// server until both sides end; then both are closed.
+    /// </summary>
+    public ValueTask RunAsync(int clientFd)
     {
         _completion.Reset();
-        client.Blocking = false;
         lock (_fdGate)
-        {
-            _client = client;
-            _clientFd = (int)client.Handle;
-        }
+            _clientFd = clientFd;
         _loop.Execute(this, RelayCommand.Start);
         return new ValueTask(this, _completion.Version);
     }
@@ -114,7 +112,7 @@ internal sealed unsafe class RelaySession : IServiceSession, IValueTaskSource<So
         }
     }
 
-    public void Execute(RelayCommand command)
+    public void Execute(RelayLoop loop, RelayCommand command)
     {
         switch (command)
         {
@@ -370,7 +368,8 @@ internal sealed unsafe class RelaySession : IServiceSession, IValueTaskSource<So
         // Closing removes both sockets from the epoll set; events already fetched for them fail the generation check.
         if (_serverFd >= 0)
             _ = LinuxNative.Close(_serverFd);
-        _client?.Dispose();
+        if (_clientFd >= 0)
+            _ = LinuxNative.Close(_clientFd);
         _up.Release();
         _down.Release();
         if (_hasSlot)

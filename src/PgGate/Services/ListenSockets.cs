@@ -13,6 +13,9 @@ public static class ListenSockets
         {
             // Restarts must not wait out TIME_WAIT on the service port.
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // Accepted sockets inherit these on Linux: five system calls fewer per client.
+            socket.NoDelay = true;
+            EnableKeepAlive(socket);
             socket.Bind(endpoint);
             socket.Listen(4096);
             return socket;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using PgGate.Services.Relay;
 
@@ -10,14 +11,14 @@ namespace PgGate.Services;
 /// queue if need be), a connection to it within the connect timeout (retrying on another server), and
 /// then a byte relay. A client that cannot be served gets a PostgreSQL ErrorResponse saying why.
 /// </summary>
-public sealed partial class ServiceListener : IAsyncDisposable
+public sealed partial class ServiceListener : IAsyncDisposable, IAcceptHandler
 {
     private readonly ServiceRouter _router;
     private readonly IPEndPoint _endpoint;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private Socket? _socket;
-    private Task? _acceptLoop;
+    private RelayListener? _relayListener;
     private int _sessionsInFlight;
 
     public ServiceListener(ServiceRouter router, IPEndPoint endpoint, ILogger logger)
@@ -35,102 +36,78 @@ public sealed partial class ServiceListener : IAsyncDisposable
     public void Start()
     {
         _socket = ListenSockets.Bind(_endpoint);
-        _acceptLoop = AcceptLoopAsync(_socket, _stop.Token);
+        // The relay loops accept, route, connect and relay each client on one thread, as HAProxy does.
+        _relayListener = RelayEngine.Shared.Listen(_socket, this);
     }
 
-    private async Task AcceptLoopAsync(Socket listener, CancellationToken stop)
+    void IAcceptHandler.OnAccepted(int fd)
     {
-        while (!stop.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await listener.AcceptAsync(stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException ex) when (ListenSockets.IsTransient(ex))
-            {
-                // Out of file descriptors or buffers: back off instead of spinning; existing sessions go on.
-                LogAcceptPressure(_router.Name, ex.SocketErrorCode.ToString());
-                try
-                {
-                    await Task.Delay(100, stop).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-                continue;
-            }
-            _ = ServeAsync(client, stop);
-        }
+        if (_stop.IsCancellationRequested)
+            _ = LinuxNative.Close(fd);
+        else
+            _ = ServeAsync(fd, _stop.Token);
     }
 
-    private async Task ServeAsync(Socket client, CancellationToken stop)
+    void IAcceptHandler.OnAcceptPressure(int errno) =>
+        // Out of file descriptors or buffers: the loops leave this port alone for a moment; existing sessions go on.
+        LogAcceptPressure(_router.Name, Marshal.GetPInvokeErrorMessage(errno));
+
+    /// <param name="clientFd">The accepted client, non-blocking, with TCP_NODELAY and keepalive inherited from the listener.</param>
+    private async Task ServeAsync(int clientFd, CancellationToken stop)
     {
         Interlocked.Increment(ref _sessionsInFlight);
-        client.NoDelay = true;
-        ListenSockets.EnableKeepAlive(client);
+        var owned = true;      // until the relay or a refusal takes the descriptor
         var entered = false;
         try
         {
             var service = _router.Service;
             if (!Stats.TryEnter(service.MaxConn))
             {
-                await ClientRefusal.SendAsync(client, new Refusal("53300",
+                owned = false;
+                await ClientRefusal.SendAsync(AsSocket(clientFd), new Refusal("53300",
                     $"service {_router.Name} has reached its maxconn of {service.MaxConn} client sessions on this node"), stop).ConfigureAwait(false);
                 return;
             }
             entered = true;
 
             List<ServerState>? failed = null;
+            RelaySession? session = null;
             for (var attempt = 0; attempt <= service.Retries; attempt++)
             {
                 var route = await _router.RouteAsync(failed, stop).ConfigureAwait(false);
                 if (route.Server is not { } server)
                 {
                     Stats.CountRefusal(route.Refusal!.SqlState);
-                    await ClientRefusal.SendAsync(client, route.Refusal, stop).ConfigureAwait(false);
+                    owned = false;
+                    await ClientRefusal.SendAsync(AsSocket(clientFd), route.Refusal, stop).ConfigureAwait(false);
                     return;
                 }
 
-                Socket? backend = null;
-                try
-                {
-                    backend = await ServerConnector.ConnectAsync(server.Member.Host, service.Dest.PortOn(server.Member), service.ConnectTimeout, stop)
-                        .ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is SocketException or OperationCanceledException or TimeoutException && !stop.IsCancellationRequested)
-                {
-                    server.CountFailedConnect();
-                    Stats.CountConnectError();
-                    LogConnectFailed(_router.Name, server.Name, ex.Message);
-                }
-
-                if (backend is null)
+                session ??= RelayEngine.Shared.CreateSession(Stats);
+                var error = await ServerConnector.ConnectAsync(session, server.Member.Host, service.Dest.PortOn(server.Member),
+                    service.ConnectTimeout, stop).ConfigureAwait(false);
+                if (error is not null)
                 {
                     _router.Release(server);
+                    if (stop.IsCancellationRequested)
+                        return;
+                    server.CountFailedConnect();
+                    Stats.CountConnectError();
+                    LogConnectFailed(_router.Name, server.Name, error);
                     (failed ??= []).Add(server);
                     if (attempt < service.Retries)
                         Stats.CountRetry();
                     continue;
                 }
 
-                var session = new RelaySession(client, backend, Stats);
                 server.Attach(session);
                 try
                 {
                     // The server may have gone down between the pick and the attach, when no one could shut us down.
                     if (service.Options.ShutdownSessionsOnMarkedDown && _router.Servers.Find(server.Name) is not { IsUp: true })
                         session.Shutdown($"{server.Name} went down while connecting");
-                    await session.RunAsync().ConfigureAwait(false);
+                    owned = false;
+                    await session.RunAsync(clientFd).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -141,7 +118,8 @@ public sealed partial class ServiceListener : IAsyncDisposable
             }
 
             Stats.CountRefusal("57P03");
-            await ClientRefusal.SendAsync(client, new Refusal("08001",
+            owned = false;
+            await ClientRefusal.SendAsync(AsSocket(clientFd), new Refusal("08001",
                 $"service {_router.Name} could not connect to any server after {service.Retries + 1} attempts",
                 ServiceRouter.Describe(_router.Servers)), stop).ConfigureAwait(false);
         }
@@ -158,17 +136,22 @@ public sealed partial class ServiceListener : IAsyncDisposable
         {
             if (entered)
                 Stats.Leave();
-            client.Dispose();
+            if (owned)
+                _ = LinuxNative.Close(clientFd);
             Interlocked.Decrement(ref _sessionsInFlight);
         }
     }
 
+    /// <summary>A .NET socket for the rare client that gets a refusal instead of a relay; it owns the descriptor.</summary>
+    private static Socket AsSocket(int fd) => new(new SafeSocketHandle(fd, ownsHandle: true));
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
+        // No loop may poll the descriptor once it is closed (its number could be reused at once).
+        if (_relayListener is not null)
+            await _relayListener.StopAsync().ConfigureAwait(false);
         _socket?.Dispose();
-        if (_acceptLoop is not null)
-            await _acceptLoop.ConfigureAwait(false);
         foreach (var s in _router.Servers.Servers)
             s.State.ShutdownSessions("PgGate is stopping");
         _stop.Dispose();

@@ -253,6 +253,19 @@ public sealed class PatroniCluster : IAsyncDisposable
                         return false;
                     }
                 }
+                // Patroni publishes each member's state in its member key once per HA loop, so /cluster can still say
+                // "stopped" or "starting" for a member whose PostgreSQL already streams.
+                foreach (var member in Members)
+                {
+                    if (!member.IsPatroniRunning)
+                        continue;
+                    var document = await KeyAsync(DcsKeys.ClusterPrefix(Options.Namespace, Options.Name) + "/members/" + member.Name, ct).ConfigureAwait(false);
+                    if (MemberKeyState(document) is not ("running" or "streaming"))
+                    {
+                        missing = $"{member.Name}'s member key does not say running yet";
+                        return false;
+                    }
+                }
                 return true;
             },
             limit,
@@ -262,6 +275,14 @@ public sealed class PatroniCluster : IAsyncDisposable
                     LogTail.Read(lagging.PostgresLogFile, 12).Replace("\n", "\n  ", StringComparison.Ordinal)),
             cancellationToken).ConfigureAwait(false);
         return leader!;
+    }
+
+    private static string? MemberKeyState(string? document)
+    {
+        if (document is null)
+            return null;
+        using var json = System.Text.Json.JsonDocument.Parse(document);
+        return json.RootElement.TryGetProperty("state", out var state) ? state.GetString() : null;
     }
 
     /// <summary>Sends <c>OPTIONS &lt;path&gt;</c> to a member's REST API, as HAProxy's check does; null when it cannot be reached.</summary>

@@ -14,7 +14,11 @@ namespace PgGate.IntegrationTests.Pooling;
 /// </summary>
 public sealed class PoolingFixture : IAsyncLifetime
 {
-    public const string PoolerHost = "127.0.0.82";
+    /// <summary>Three comma-separated loopback addresses (pooler, primary, replica) replacing 127.0.0.82, .84 and .85,
+    /// so two checkouts can run these tests side by side.</summary>
+    public const string HostsVariable = "PGGATE_POOLING_TEST_HOSTS";
+
+    public static readonly string PoolerHost = Hosts()[0];
     public const string Database = "test";
 
     /// <summary>Stored with MD5 on the server (pg_hba: md5).</summary>
@@ -44,7 +48,7 @@ public sealed class PoolingFixture : IAsyncLifetime
         var options = new LocalClusterOptions
         {
             Name = "pooler-test",
-            Hosts = ["127.0.0.84", "127.0.0.85"],
+            Hosts = [Hosts()[1], Hosts()[2]],
             Port = 5432,
             Users = [LocalClusterUser.Dba, LocalClusterUser.Monitor, LocalClusterUser.Test, LocalClusterUser.Replicator, QueriedUser, AuthUser],
         };
@@ -238,6 +242,17 @@ public sealed class PoolerUnderTest(Pooler pooler, PoolerListener listener, Dire
         await listener.DisposeAsync();
         await Pooler.DisposeAsync();
         Directory.Delete(recursive: true);
+    }
+
+    private static string[] Hosts()
+    {
+        var given = Environment.GetEnvironmentVariable(HostsVariable);
+        if (string.IsNullOrWhiteSpace(given))
+            return ["127.0.0.82", "127.0.0.84", "127.0.0.85"];
+        var list = given.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (list.Length != 3 || !list.All(h => IPAddress.TryParse(h, out _)))
+            throw new InvalidOperationException($"{HostsVariable}='{given}' must be three comma-separated IPv4 loopback addresses.");
+        return list;
     }
 }
 

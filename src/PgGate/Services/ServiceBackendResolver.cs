@@ -35,6 +35,9 @@ public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureLi
 
     public ServiceRouter Router => _router;
 
+    /// <summary>The service's name (<c>pg-test-primary</c>), which labels its pools.</summary>
+    public string Name => _router.Name;
+
     /// <summary>The members' PostgreSQL endpoints that take new transactions now.</summary>
     public ImmutableArray<BackendEndpoint> Current => _route.Endpoints;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Npgsql;
 using PgGate.Cluster;
 using PgGate.IntegrationTests.Fixtures;
@@ -38,6 +39,44 @@ public sealed class PooledServiceTests(ClusterFixture fixture) : GateTest(fixtur
         var primary = Gate.Host.FindListener(Cluster.Members[1].Name, Cluster.Name, "primary")!;
         Assert.NotNull(primary.Pooler);
         Assert.Null(Gate.Host.FindListener(Cluster.Members[1].Name, Cluster.Name, "default")!.Pooler);
+    }
+
+    [Fact]
+    public async Task Pools_show_in_the_status_json_the_metrics_and_the_status_page()
+    {
+        await using (var connection = await GateUnderTest.OpenAsync(Host(1), 5433))
+        {
+            Assert.Equal((Host(0), false), await GateUnderTest.WhoAsync(connection));
+        }
+        Assert.Equal((Host(1), true), await GateUnderTest.WhoAsync(Host(1), 6432));
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var status = JsonDocument.Parse(await http.GetStringAsync($"http://{Host(1)}:9101/api/status", TestContext.Current.CancellationToken));
+        var pooler = Assert.Single(status.RootElement.GetProperty("poolers").EnumerateArray());
+        Assert.Equal(Cluster.Members[1].Name, pooler.GetProperty("member").GetString());
+        Assert.Equal($"{Host(1)}:6432", Assert.Single(pooler.GetProperty("listen").EnumerateArray()).GetString());
+        var pools = pooler.GetProperty("pools").EnumerateArray().ToList();
+        var primary = Assert.Single(pools, p => p.GetProperty("front_door").GetString() == "pg-test-primary");
+        Assert.Equal(Cluster.Members[0].Name, primary.GetProperty("backend_name").GetString());
+        Assert.Equal(("test", "test"), (primary.GetProperty("database").GetString(), primary.GetProperty("user").GetString()));
+        Assert.True(primary.GetProperty("total_xact_count").GetInt64() >= 1);
+        Assert.True(primary.GetProperty("sv_idle").GetInt32() + primary.GetProperty("sv_active").GetInt32() >= 1);
+        var own = Assert.Single(pools, p => p.GetProperty("front_door").GetString() == "pooler");
+        Assert.Equal(Cluster.Members[1].Name, own.GetProperty("backend_name").GetString());
+        Assert.Contains(status.RootElement.GetProperty("clusters")[0].GetProperty("services").EnumerateArray(),
+            s => s.GetProperty("service").GetString() == "primary" && s.GetProperty("pooled").GetBoolean());
+
+        var metrics = await http.GetStringAsync($"http://{Host(1)}:9101/metrics", TestContext.Current.CancellationToken);
+        Assert.Contains("# TYPE pggate_pool_transactions_total counter", metrics, StringComparison.Ordinal);
+        Assert.Matches(
+            $"pggate_pool_transactions_total\\{{node=\"{Cluster.Members[1].Name}\",front_door=\"pg-test-primary\",database=\"test\",user=\"test\",backend=\"{Cluster.Members[0].Name}\"\\}} [1-9]",
+            metrics);
+        Assert.Contains("pggate_pool_servers_idle{", metrics, StringComparison.Ordinal);
+        Assert.Contains("pggate_pooler_logins_total{", metrics, StringComparison.Ordinal);
+
+        var page = await http.GetStringAsync($"http://{Host(1)}:9101/", TestContext.Current.CancellationToken);
+        Assert.Contains("<h2>pooler</h2>", page, StringComparison.Ordinal);
+        Assert.Contains("<td>pg-test-primary</td><td>test</td><td>test</td>", page, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -324,7 +324,12 @@ public sealed partial class Pooler : IAsyncDisposable
             return (true, listed);
         }
 
-        var database = client.Database!;
+        if (client.Database is not { } database)
+        {
+            // The admin console has no server to run auth_query on: its users come from auth_file only.
+            return (false, UserSecret.Empty);
+        }
+
         var authUser = database.AuthUser ?? Settings.AuthUser;
         if (authUser is null)
         {
@@ -548,6 +553,7 @@ public sealed partial class Pooler : IAsyncDisposable
     {
         var now = Time.GetTimestamp();
         ProcessEvictions();
+        SampleStats(now);
         foreach (var pool in _pools.Values)
         {
             pool.Maintain(now);

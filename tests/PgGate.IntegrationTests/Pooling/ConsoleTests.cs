@@ -180,18 +180,18 @@ public sealed class ConsoleTests(PoolingFixture fixture)
     }
 
     [Fact]
-    public async Task Unknown_commands_answer_08P01_and_point_to_show_help()
+    public async Task Unknown_commands_answer_42601_and_point_to_show_help()
     {
         await using var pooler = await StartAsync();
 
         var (code, _, error) = await PsqlAsync(pooler, AdminUser, "SHOW NONSENSE");
         Assert.NotEqual(0, code);
-        Assert.Contains("08P01: invalid command 'SHOW NONSENSE', use SHOW HELP;", error, StringComparison.Ordinal);
+        Assert.Contains("42601: invalid command 'SHOW NONSENSE', use SHOW HELP;", error, StringComparison.Ordinal);
 
         await using var console = await OpenAsync(pooler, AdminUser);
         await using var select = new NpgsqlCommand("select 1", console);
         var invalid = await Assert.ThrowsAsync<PostgresException>(() => select.ExecuteScalarAsync(Cancel));
-        Assert.Equal("08P01", invalid.SqlState);
+        Assert.Equal("42601", invalid.SqlState);
         Assert.Contains("PAUSE [<db>]", invalid.Hint, StringComparison.Ordinal);
         // The connection survives the error.
         Assert.Equal(Pooler.Version, (await ShowAsync(console, "SHOW VERSION")).Single()["version"]);

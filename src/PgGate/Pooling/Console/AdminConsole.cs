@@ -5,12 +5,17 @@ namespace PgGate.Pooling.Console;
 
 /// <summary>
 /// The admin console's commands (PgBouncer's, on the virtual database <c>pgbouncer</c> or <c>pggate</c>): SHOW for
-/// admin_users and stats_users, everything else for admin_users only. Errors carry a SQLSTATE: 08P01 for an unknown
-/// command (as PgBouncer), 42501 for a stats user asking for an admin command, 0A000 for PgBouncer commands PgGate does
-/// not have, 3D000 for an unknown database, F0000 when RELOAD or SET meets a broken configuration.
+/// admin_users and stats_users, everything else for admin_users only. Messages are PgBouncer's where scripts may match
+/// them; SQLSTATEs are PostgreSQL's meaning rather than PgBouncer's blanket 08P01 (protocol violation), which makes
+/// drivers such as Npgsql drop the connection: 42601 for an unknown command, 42501 for a stats user asking for an admin
+/// command, 0A000 for PgBouncer commands PgGate does not have, 3D000 for an unknown database, 55000 for PAUSE/RESUME in
+/// the wrong state, 42704/22023/55P02 for SET of an unknown key/bad value/start-only key, F0000 when RELOAD or SET meets a
+/// broken configuration.
 /// </summary>
 internal sealed class AdminConsole(Pooler pooler)
 {
+    private const string SyntaxError = "42601";
+    private const string WrongState = "55000";
     private static readonly TimeSpan WaitClosePollInterval = TimeSpan.FromMilliseconds(50);
 
     public const string Help = """
@@ -70,7 +75,7 @@ internal sealed class AdminConsole(Pooler pooler)
             case "KILL":
                 if (command.Argument is null)
                 {
-                    return ConsoleReply.Error(SqlState.ProtocolViolation, "a database is required", "KILL <db> drops every connection of one database.");
+                    return ConsoleReply.Error(SyntaxError, "a database is required", "KILL <db> drops every connection of one database.");
                 }
 
                 if (UnknownDatabase(command.Argument) is { } unknownKill)
@@ -158,7 +163,7 @@ internal sealed class AdminConsole(Pooler pooler)
 
         if (database is null ? pooler.IsPausedAll : pooler.IsPaused(database))
         {
-            return ConsoleReply.Error(SqlState.ProtocolViolation, database is null ? "already paused" : $"database {database} is already paused");
+            return ConsoleReply.Error(WrongState, database is null ? "already paused" : $"database {database} is already paused");
         }
 
         await pooler.PauseAsync(database, cancellationToken).ConfigureAwait(false);
@@ -169,7 +174,7 @@ internal sealed class AdminConsole(Pooler pooler)
     {
         if (database is null ? !pooler.IsAnyPaused : !pooler.IsPaused(database))
         {
-            return ConsoleReply.Error(SqlState.ProtocolViolation,
+            return ConsoleReply.Error(WrongState,
                 database is null ? "pooler is not paused/suspended" : $"database {database} is not paused");
         }
 
@@ -201,7 +206,7 @@ internal sealed class AdminConsole(Pooler pooler)
         var key = PoolerSettingKeys.Find(name);
         if (key is null)
         {
-            return ConsoleReply.Error(SqlState.ProtocolViolation,
+            return ConsoleReply.Error(SqlState.UndefinedObject,
                 PoolerSettingKeys.IgnoredReason(name) is { } reason
                     ? $"SET failed: {name} is not supported by PgGate ({reason})"
                     : $"SET failed: unknown setting {name}",
@@ -210,7 +215,7 @@ internal sealed class AdminConsole(Pooler pooler)
 
         if (!key.Changeable)
         {
-            return ConsoleReply.Error(SqlState.ProtocolViolation, $"SET failed: {key.Name} cannot be changed while running",
+            return ConsoleReply.Error("55P02", $"SET failed: {key.Name} cannot be changed while running",
                 "Change it in the configuration file and restart PgGate.");
         }
 
@@ -220,7 +225,7 @@ internal sealed class AdminConsole(Pooler pooler)
         }
         catch (FormatException e)
         {
-            return ConsoleReply.Error(SqlState.ProtocolViolation, $"SET failed: {key.Name} = {value}: expected {e.Message}");
+            return ConsoleReply.Error("22023", $"SET failed: {key.Name} = {value}: expected {e.Message}");
         }
         catch (PoolerConfigurationException e)
         {
@@ -241,5 +246,5 @@ internal sealed class AdminConsole(Pooler pooler)
     }
 
     private static ConsoleReply Invalid(string query) =>
-        ConsoleReply.Error(SqlState.ProtocolViolation, $"invalid command '{query.Trim()}', use SHOW HELP;", "Commands:\n" + Help);
+        ConsoleReply.Error(SyntaxError, $"invalid command '{query.Trim()}', use SHOW HELP;", "Commands:\n" + Help);
 }

@@ -24,7 +24,13 @@ internal static class GateCommandLine
             if (parsed.Errors.Count > 0)
                 return Fail($"{parsed.Errors[0].Message} (see pggate --help)", 2);
             // Errors end in one readable line below, not System.CommandLine's stack-trace printer.
-            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            if (parsed.CommandResult.Command.Name == "pooler")
+            {
+                // The pooler handles SIGINT/SIGTERM itself: SIGINT waits for running transactions, longer than the 2 s grace.
+                invocation.ProcessTerminationTimeout = null;
+            }
+            return parsed.Invoke(invocation);
         }
         catch (ConfigException ex)
         {

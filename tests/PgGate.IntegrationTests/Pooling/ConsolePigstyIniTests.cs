@@ -86,6 +86,67 @@ public sealed class ConsolePigstyIniTests(PoolingFixture fixture)
     }
 
     [Fact]
+    public async Task Sigint_lets_the_running_transaction_finish_then_stops()
+    {
+        var directory = Directory.CreateTempSubdirectory("pggate-pigsty-ini-");
+        try
+        {
+            var port = FreePort();
+            var ini = await RenderAsync(directory, port);
+            await using var process = PggateProcess.Start("pooler", "--ini", ini);
+            await WaitUntilServingAsync(process, port);
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder
+            {
+                Host = PoolingFixture.PoolerHost, Port = port, Username = LocalClusterUser.Test.Name, Password = LocalClusterUser.Test.Password,
+                Database = "test", Pooling = false, Timeout = 15, SslMode = Npgsql.SslMode.Disable,
+            };
+            await using var client = new Npgsql.NpgsqlConnection(builder.ConnectionString);
+            await client.OpenAsync(Cancel);
+            await using var transaction = await client.BeginTransactionAsync(Cancel);
+            await using (var first = new Npgsql.NpgsqlCommand("select 1", client))
+            {
+                Assert.Equal(1, await first.ExecuteScalarAsync(Cancel));
+            }
+
+            using (var interrupt = Process.Start("kill", ["-INT", process.ProcessId.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await interrupt.WaitForExitAsync(Cancel);
+            }
+
+            await WaitForOutputAsync(process, "SIGINT: waiting for running transactions");
+            // The transaction in flight is not cut off by the safe shutdown...
+            await using (var second = new Npgsql.NpgsqlCommand("select 2", client))
+            {
+                Assert.Equal(2, await second.ExecuteScalarAsync(Cancel));
+            }
+
+            Assert.False(process.HasExited);
+            await transaction.CommitAsync(Cancel);
+            // ...and once it ends, the pooler stops.
+            Assert.True(await process.WaitForExitAsync(Bound), "pggate pooler did not exit after SIGINT:\n" + process.Output);
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static async Task WaitForOutputAsync(PggateProcess process, string text)
+    {
+        var deadline = DateTime.UtcNow + Bound;
+        while (!process.Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"pggate did not log \"{text}\":\n" + process.Output);
+            }
+
+            await Task.Delay(50, Cancel);
+        }
+    }
+
+    [Fact]
     public async Task A_broken_ini_ends_pggate_pooler_with_one_line_and_exit_code_2()
     {
         var directory = Directory.CreateTempSubdirectory("pggate-pigsty-ini-");

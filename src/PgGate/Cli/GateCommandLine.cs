@@ -17,13 +17,20 @@ internal static class GateCommandLine
         root.Subcommands.Add(CheckConfigCommand.Create());
         root.Subcommands.Add(UrlsCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(PoolerCommand.Create());
         try
         {
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
                 return Fail($"{parsed.Errors[0].Message} (see pggate --help)", 2);
             // Errors end in one readable line below, not System.CommandLine's stack-trace printer.
-            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            if (parsed.CommandResult.Command.Name == "pooler")
+            {
+                // The pooler handles SIGINT/SIGTERM itself: SIGINT waits for running transactions, longer than the 2 s grace.
+                invocation.ProcessTerminationTimeout = null;
+            }
+            return parsed.Invoke(invocation);
         }
         catch (ConfigException ex)
         {

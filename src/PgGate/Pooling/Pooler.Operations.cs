@@ -190,5 +190,7 @@ public sealed partial class Pooler
         {
             await _janitor.ConfigureAwait(false);
         }
+
+        _stopped.TrySetResult();
     }
 }

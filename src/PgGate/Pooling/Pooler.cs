@@ -325,7 +325,12 @@ public sealed partial class Pooler : IAsyncDisposable
             return (true, listed);
         }
 
-        var database = client.Database!;
+        if (client.Database is not { } database)
+        {
+            // The admin console has no server to run auth_query on: its users come from auth_file only.
+            return (false, UserSecret.Empty);
+        }
+
         var authUser = database.AuthUser ?? Settings.AuthUser;
         if (authUser is null)
         {
@@ -549,6 +554,7 @@ public sealed partial class Pooler : IAsyncDisposable
     {
         var now = Time.GetTimestamp();
         ProcessEvictions();
+        SampleStats(now);
         foreach (var pool in _pools.Values)
         {
             pool.Maintain(now);

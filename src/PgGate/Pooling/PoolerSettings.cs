@@ -115,6 +115,9 @@ public sealed record PoolerSettings
     /// <summary><c>client_tls_ca_file</c> (PEM): the CA client certificates must chain to in verify-ca/verify-full.</summary>
     public string? ClientTlsCaFile { get; init; } = "/pg/cert/ca.crt";
 
+    /// <summary><c>stats_period</c>: how often the averages of SHOW STATS are recomputed (PgBouncer: 60 s).</summary>
+    public TimeSpan StatsPeriod { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary><c>[databases]</c>; an entry named "*" serves any other database name.</summary>
     public IReadOnlyList<PoolerDatabase> Databases { get; init; } = [];
 

@@ -166,9 +166,7 @@ internal sealed partial class ClientSession
 
         if (PoolerSettings.Contains(PoolerSettings.ConsoleDatabases, DatabaseName))
         {
-            await FailLoginAsync(SqlState.FeatureNotSupported,
-                $"the admin console (database \"{DatabaseName}\") is not available in this build of PgGate").ConfigureAwait(false);
-            return false;
+            return await AcceptConsoleAsync(startup, reader, cancellationToken).ConfigureAwait(false);
         }
 
         Database = settings.FindDatabase(DatabaseName);

@@ -134,7 +134,7 @@ internal sealed partial class ClientSession
         {
             if (await LoginAsync().ConfigureAwait(false))
             {
-                await ServeAsync().ConfigureAwait(false);
+                await (IsConsole ? ServeConsoleAsync() : ServeAsync()).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or OperationCanceledException)

@@ -81,6 +81,32 @@ internal sealed class LoginReader : IDisposable
         }
     }
 
+    /// <summary>Puts bytes read earlier (<see cref="TakeRemaining"/> of another reader) in front, and returns their array to the pool.</summary>
+    public void Prepend(byte[]? buffer, int count)
+    {
+        if (buffer is null)
+        {
+            return;
+        }
+
+        if (count > 0)
+        {
+            if (_buffer.Length < _end + count)
+            {
+                var bigger = ArrayPool<byte>.Shared.Rent(_end + count);
+                Buffer.BlockCopy(_buffer, 0, bigger, 0, _end);
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = bigger;
+            }
+
+            Buffer.BlockCopy(_buffer, _start, _buffer, _start + count, _end - _start);
+            Buffer.BlockCopy(buffer, 0, _buffer, _start, count);
+            _end += count;
+        }
+
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+
     /// <summary>Gives the unconsumed bytes to the caller (who must return the array to the pool) and ends this reader.</summary>
     public (byte[]? Buffer, int Count) TakeRemaining()
     {

@@ -136,38 +136,53 @@ public sealed class SessionStateTests(PoolingFixture fixture)
     public async Task Npgsql_automatic_preparation_works_in_transaction_mode()
     {
         await using var pooler = await fixture.StartPoolerAsync(s => s with { DefaultPoolSize = 2 });
-        var tasks = new List<Task>();
-        for (var client = 0; client < 5; client++)
+        // The pooler shares a statement while a connected client holds it, so the count is read before the clients leave.
+        var connections = new List<NpgsqlConnection>();
+        try
         {
-            var id = client;
-            tasks.Add(Task.Run(async () =>
+            for (var client = 0; client < 5; client++)
             {
-                await using var connection = await pooler.OpenAsync(configure: b =>
+                connections.Add(await pooler.OpenAsync(configure: b =>
                 {
                     b.MaxAutoPrepare = 5;
                     b.AutoPrepareMinUsages = 2;
-                });
-                for (var n = 0; n < 40; n++)
-                {
-                    await using var command = new NpgsqlCommand("select aid, abalance from pgbench_accounts where aid = $1", connection)
-                    {
-                        Parameters = { new() { Value = 1 + ((id * 40) + n) % 100 } },
-                    };
-                    await using var reader = await command.ExecuteReaderAsync(Cancel);
-                    Assert.True(await reader.ReadAsync(Cancel));
-                    Assert.Equal(1 + ((id * 40) + n) % 100, reader.GetInt32(0));
-                    await using var other = new NpgsqlCommand("select count(*) from pgbench_branches where bid = $1", connection)
-                    {
-                        Parameters = { new() { Value = 1 } },
-                    };
-                    await reader.DisposeAsync();
-                    Assert.Equal(1L, await other.ExecuteScalarAsync(Cancel));
-                }
-            }, Cancel));
-        }
+                }));
+            }
 
-        await Task.WhenAll(tasks);
-        Assert.Equal(2, pooler.Pooler.PreparedStatementCount);
+            var tasks = new List<Task>();
+            for (var client = 0; client < connections.Count; client++)
+            {
+                var id = client;
+                var connection = connections[client];
+                tasks.Add(Task.Run(async () =>
+                {
+                    for (var n = 0; n < 40; n++)
+                    {
+                        await using var command = new NpgsqlCommand("select aid, abalance from pgbench_accounts where aid = $1", connection)
+                        {
+                            Parameters = { new() { Value = 1 + ((id * 40) + n) % 100 } },
+                        };
+                        await using var reader = await command.ExecuteReaderAsync(Cancel);
+                        Assert.True(await reader.ReadAsync(Cancel));
+                        Assert.Equal(1 + ((id * 40) + n) % 100, reader.GetInt32(0));
+                        await using var other = new NpgsqlCommand("select count(*) from pgbench_branches where bid = $1", connection)
+                        {
+                            Parameters = { new() { Value = 1 } },
+                        };
+                        await reader.DisposeAsync();
+                        Assert.Equal(1L, await other.ExecuteScalarAsync(Cancel));
+                    }
+                }, Cancel));
+            }
+
+            await Task.WhenAll(tasks);
+            Assert.Equal(2, pooler.Pooler.PreparedStatementCount);
+        }
+        finally
+        {
+            foreach (var connection in connections)
+                await connection.DisposeAsync();
+        }
     }
 
     [Fact]

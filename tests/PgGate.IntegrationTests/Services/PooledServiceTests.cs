@@ -141,6 +141,32 @@ public sealed class PooledServiceTests(ClusterFixture fixture) : GateTest(fixtur
     }
 
     [Fact]
+    public async Task A_transaction_on_a_replica_that_leaves_the_replica_service_gets_one_clean_error_and_the_client_moves_on()
+    {
+        await using var connection = await GateUnderTest.OpenAsync(Host(0), 5434);
+        var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        for (var attempt = 0; (await GateUnderTest.WhoAsync(connection)).Address != Host(1); attempt++)
+        {
+            // Round-robin over the replicas: the next transaction lands on the other one.
+            Assert.True(attempt < 4, "the replica service never chose pg-test-2");
+            await transaction.CommitAsync(TestContext.Current.CancellationToken);
+            transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        }
+
+        // pg-test-2 is promoted: it stays up, but as a primary it is only a backup of the replica service now.
+        await Cluster.Members[1].PromoteAsync(TestContext.Current.CancellationToken);
+        var listener = Gate.Host.FindListener(Cluster.Members[0].Name, Cluster.Name, "replica")!;
+        await PgClient.WaitUntilAsync(() => Task.FromResult(!listener.Router.Servers.IsUsable(listener.Router.Servers.Find(Cluster.Members[1].Name)!.State)),
+            FastPlanBound, "pg-test-2 to leave the replica service");
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => GateUnderTest.WhoAsync(connection));
+        Assert.Equal("08006", error.SqlState);
+        Assert.Contains("failover or switchover", error.MessageText, StringComparison.Ordinal);
+        await transaction.DisposeAsync();
+        Assert.Equal((Host(2), true), await GateUnderTest.WhoAsync(connection));
+    }
+
+    [Fact]
     public async Task New_transactions_wait_while_there_is_no_primary_and_run_on_the_promoted_one()
     {
         await using var connection = await GateUnderTest.OpenAsync(Host(0), 5433);

@@ -22,6 +22,7 @@
 #        CASES="simple extended prepared tpcb_n connect"  IDLE_CLIENTS=10000 (0 skips the memory test)
 #        DIRECT_MAX_CLIENTS=16 (direct runs only up to this many clients)
 #        BENCH_DLL=bench/PgGate.Benchmarks/bin/Release/net10.0/PgGate.Benchmarks.dll  OUT_DIR=bench/results/pooler-<utc>
+#        HOLD=1: start everything, print PIDs and addresses, wait for Ctrl-C/SIGTERM instead of measuring (for perf)
 #        PGGATE_VARIANTS="pggate"  space-separated PgGate poolers compared in the same run, each `name[:VAR=value...]`
 #                                  (that process's environment; DLL=<path> picks another build); variant i on 127.0.4.(4+i)
 set -euo pipefail
@@ -203,6 +204,12 @@ grep -q "^Max open files *$((IDLE_CLIENTS + 1000))\|^Max open files *[0-9]\{5,\}
 target_host[pgbouncer]=$PGBOUNCER_ADDR; target_port[pgbouncer]=$POOL_PORT; target_pid[pgbouncer]=$pgbouncer_pid
 target_host[direct]=$PG_ADDR;         target_port[direct]=5432
 
+if [[ ${HOLD:-0} == 1 ]]; then
+    for name in "${variant_names[@]}" pgbouncer; do echo "$name: pid ${target_pid[$name]}, ${target_host[$name]}:$POOL_PORT" >&2; done
+    echo "direct: $PG_ADDR:5432; holding until Ctrl-C or SIGTERM" >&2
+    while true; do sleep 1; done
+fi
+
 # ---------------------------------------------------------------- the runs
 # Each run: "case clients" ; pgbench arguments per case; targets per case.
 pgbench_args() {
@@ -300,7 +307,7 @@ if ((IDLE_CLIENTS > 0)); then
         rss_during=$(rss_kib "$pid")
         stop_pid "$opener"
         line=$(awk -v t="$target" -v b="$rss_before" -v d="$rss_during" -v n="$opened" \
-            'BEGIN { printf "| %s | %d | %.1f | %.1f | %.2f |", t, n, b / 1024, d / 1024, n > 0 ? (d - b) / n : 0 }')
+            'BEGIN { printf "| %s | %d | %.1f | %.1f | %.2f |", t, n, b / 1024, d / 1024, (n > 0 ? (d - b) / n : 0) }')
         echo "$line ($(grep '^idle clients:' "$work/idle-$target.log"))" >&2
         memory_report+="$line"$'\n'
     done

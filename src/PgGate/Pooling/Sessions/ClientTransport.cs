@@ -47,8 +47,14 @@ internal abstract class ClientTransport
     public virtual void Dispose() => Socket.Dispose();
 }
 
-internal sealed class SocketClientTransport(Socket socket) : ClientTransport(socket)
+internal sealed class SocketClientTransport : ClientTransport
 {
+    public SocketClientTransport(Socket socket)
+        : base(socket)
+    {
+        InlineCompletions.Prefer(socket);
+    }
+
     public override bool IsTls => false;
 
     public override async ValueTask WaitForDataAsync() =>

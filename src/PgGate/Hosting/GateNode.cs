@@ -22,4 +22,7 @@ public sealed class GateNode
     public IReadOnlyList<ClusterMonitor> Monitors { get; }
     public IReadOnlyList<ServiceListener> Listeners { get; }
     public IPEndPoint? AdminEndpoint { get; }
+
+    /// <summary>The node's poolers: its pooler port (PgBouncer's role) and the pool behind its <c>dest: pool</c> services.</summary>
+    public IReadOnlyList<NodePooler> Poolers { get; init; } = [];
 }

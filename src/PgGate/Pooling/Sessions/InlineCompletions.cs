@@ -6,10 +6,10 @@ namespace PgGate.Pooling.Sessions;
 /// <summary>
 /// Runs the continuations of a pooler socket's reads and writes on .NET's socket event thread instead of handing each
 /// one to the thread pool. The pooler's per-message work is short and never blocks, so the hand-off was pure cost: a
-/// queue, a wake-up and a context switch per receive, twice per query (client, then server). Measured with
-/// bench/pooler/run.sh on 2 cores: pooler CPU per <c>pgbench -S</c> transaction 95-105 µs → 55-68 µs, and
-/// <c>pgbench -N</c> (five round trips per transaction) 3.4× the throughput. Only the pooler's client and server
-/// sockets opt in; the admin server, health checks and the byte relay keep their own scheduling.
+/// queue, a wake-up and a context switch per receive, twice per query (client, then server). On 2 cores this roughly
+/// halved the pooler's CPU per <c>pgbench -S</c> transaction and raised <c>pgbench -N</c> (five round trips per
+/// transaction) by 1.4-3×; docs/benchmarks.md has the paired runs. Only the pooler's client and server sockets opt
+/// in; the admin server, health checks and the byte relay keep their own scheduling.
 /// <para>
 /// .NET exposes this per socket only through <c>Socket.PreferInlineCompletions</c>, an experimental internal setter
 /// that the runtime keeps reachable for exactly this use (the process-wide alternative is the environment variable

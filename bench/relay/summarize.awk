@@ -44,7 +44,7 @@ END {
     for (i = 1; i <= n; i++) targets[++targetCount] = v[i]
     targets[++targetCount] = "haproxy"
     targets[++targetCount] = "direct"
-    label["simple"] = "-S -M simple"; label["extended"] = "-S -M extended"; label["connect"] = "-S -C"; label["bulk"] = "-f bulk.sql"
+    label["simple"] = "-S -M simple"; label["extended"] = "-S -M extended"; label["connect"] = "-S -C"; label["bulk"] = "-f bulk.sql"; label["tpcb_n"] = "-N"
 
     print "| pgbench | target | tps (median) | latency avg ms | connect ms (-C) | proxy CPU s per 10k tx | path CPU µs per tx |"
     print "|---|---|---:|---:|---:|---:|---:|"

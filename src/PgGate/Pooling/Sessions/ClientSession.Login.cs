@@ -120,6 +120,8 @@ internal sealed partial class ClientSession
 
     private async Task StartTlsAsync(ClientTlsContext tls, CancellationToken cancellationToken)
     {
+        // The plain transport made the socket non-blocking for its own calls; NetworkStream (under SslStream) needs it blocking.
+        Transport.Socket.Blocking = true;
         var stream = new HandshakeStream(Transport.Socket);
         var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
         try

@@ -25,8 +25,9 @@ internal abstract class ClientTransport
 
     public abstract bool IsTls { get; }
 
-    /// <summary>Completes when data (or end of stream) is available, holding no buffer meanwhile.</summary>
-    public abstract ValueTask WaitForDataAsync();
+    /// <summary>Completes when data (or end of stream) is available, holding no buffer meanwhile. The result means
+    /// nothing (0 bytes are read); it is a ValueTask of the socket's own so that waiting allocates nothing.</summary>
+    public abstract ValueTask<int> WaitForDataAsync();
 
     public abstract ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
 
@@ -47,17 +48,55 @@ internal abstract class ClientTransport
     public virtual void Dispose() => Socket.Dispose();
 }
 
-internal sealed class SocketClientTransport(Socket socket) : ClientTransport(socket)
+internal sealed class SocketClientTransport : ClientTransport
 {
+    public SocketClientTransport(Socket socket)
+        : base(socket)
+    {
+        InlineCompletions.Prefer(socket);
+
+        // Sends and reads of available data are tried as plain non-blocking calls first: they nearly always complete at
+        // once, and then cost one syscall without the async machinery, and sends never create the socket's cached
+        // send event args (~300 bytes kept per client). Only a full send buffer or an empty socket takes the async path.
+        socket.Blocking = false;
+    }
+
     public override bool IsTls => false;
 
-    public override async ValueTask WaitForDataAsync() =>
-        await Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+    public override ValueTask<int> WaitForDataAsync() => Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
 
-    public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+    public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var received = Socket.Receive(buffer.Span, SocketFlags.None, out var error);
+        return error switch
+        {
+            SocketError.Success => new ValueTask<int>(received),
+            SocketError.WouldBlock => Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken),
+            _ => ValueTask.FromException<int>(new SocketException((int)error)),
+        };
+    }
 
-    public override async ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        var sent = Socket.Send(data.Span, SocketFlags.None, out var error);
+        if (error == SocketError.Success)
+        {
+            if (sent == data.Length)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            data = data.Slice(sent);
+        }
+        else if (error != SocketError.WouldBlock)
+        {
+            return ValueTask.FromException(new SocketException((int)error));
+        }
+
+        return SendRestAsync(data, cancellationToken);
+    }
+
+    private async ValueTask SendRestAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)
         {
@@ -73,8 +112,7 @@ internal sealed class TlsClientTransport(Socket socket, SslStream stream) : Clie
 
     public override bool IsTls => true;
 
-    public override async ValueTask WaitForDataAsync() =>
-        await Stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+    public override ValueTask<int> WaitForDataAsync() => Stream.ReadAsync(Memory<byte>.Empty);
 
     public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         Stream.ReadAsync(buffer, cancellationToken);

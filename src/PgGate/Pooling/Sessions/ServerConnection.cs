@@ -51,6 +51,9 @@ internal sealed partial class ServerConnection
         LastUsedAt = now;
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
+
+        // Logged in: from now on sends are tried as plain non-blocking calls first (see SendAsync).
+        socket.Blocking = false;
     }
 
     public long Id { get; }
@@ -146,8 +149,41 @@ internal sealed partial class ServerConnection
         }
     }
 
-    /// <summary>Sends bytes the pooler or a client produced. Errors close the connection; the read loop reports the loss.</summary>
-    public async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> data)
+    /// <summary>Sends bytes the pooler or a client produced. Errors close the connection; the read loop reports the loss.
+    /// A plain non-blocking send is tried first: it nearly always takes everything, for one syscall and no async state.</summary>
+    public ValueTask<bool> SendAsync(ReadOnlyMemory<byte> data)
+    {
+        int sent;
+        SocketError error;
+        try
+        {
+            sent = _socket.Send(data.Span, SocketFlags.None, out error);
+        }
+        catch (ObjectDisposedException e)
+        {
+            Close("sending to the server failed: " + e.Message);
+            return new ValueTask<bool>(false);
+        }
+
+        if (error == SocketError.Success)
+        {
+            if (sent == data.Length)
+            {
+                return new ValueTask<bool>(true);
+            }
+
+            data = data.Slice(sent);
+        }
+        else if (error != SocketError.WouldBlock)
+        {
+            Close("sending to the server failed: " + new SocketException((int)error).Message);
+            return new ValueTask<bool>(false);
+        }
+
+        return SendRestAsync(data);
+    }
+
+    private async ValueTask<bool> SendRestAsync(ReadOnlyMemory<byte> data)
     {
         try
         {

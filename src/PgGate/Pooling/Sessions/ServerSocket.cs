@@ -13,6 +13,7 @@ internal static class ServerSocket
         {
             var path = Path.Combine(endpoint.Host, ".s.PGSQL." + endpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
             var unix = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            InlineCompletions.Prefer(unix);
             try
             {
                 await unix.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
@@ -32,6 +33,7 @@ internal static class ServerSocket
         foreach (var address in addresses)
         {
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            InlineCompletions.Prefer(socket);
             try
             {
                 await socket.ConnectAsync(new IPEndPoint(address, endpoint.Port), cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,396 @@
+#!/usr/bin/env bash
+# The primary service with `dest: pool` (PgGate pools straight to the member: one hop) against Pigsty's stack,
+# HAProxy 2.6 -> PgBouncer 1.18 -> PostgreSQL (two hops), and against PostgreSQL directly (issue 3, item 9).
+#
+# In one run: PostgreSQL 15 on 127.0.4.20:5432 (pgbench -i -s 10); PgBouncer on 127.0.4.20:6432 beside it, as Pigsty
+# runs it (transaction mode, default_pool_size=$POOL_SIZE, reserve 0, auth_type=trust against a userlist); HAProxy with
+# Pigsty's haproxy.cfg plus the service files `pggate check-config --haproxy` renders for `default_service_dest:
+# pgbouncer` (Pigsty's default), bound to 127.0.4.21, with a Patroni stub on 127.0.4.20:8008 for its checks; and PgGate
+# (`pggate run`, 127.0.4.22, .23... per variant) with `default_service_dest: pool` and the same pooler settings. pgbench
+# goes to the primary service (5433) of each and to PostgreSQL directly; interleaved rounds, paired ratios. The
+# "haproxy" rows are HAProxy -> PgBouncer, and their CPU is HAProxy's plus PgBouncer's.
+#
+# Prerequisites: as bench/relay/run.sh, plus pgbouncer (Debian 12: 1.18), and a pggate with `dest: pool`.
+# Knobs: as bench/relay/run.sh (ROUNDS, DURATION, CLIENTS, THREADS, WARMUP, MODES, PGGATE_DLL, PGGATE_VARIANTS, HOLD,
+# OUT_DIR), plus POOL_SIZE=20. MODES adds tpcb_n (pgbench -N) to simple, extended, connect.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$(pwd)
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-15}
+CLIENTS=${CLIENTS:-16}
+THREADS=${THREADS:-2}
+WARMUP=${WARMUP:-5}
+MODES=${MODES:-"simple extended connect"}
+PGGATE_DLL=${PGGATE_DLL:-$repo/src/PgGate/bin/Release/net10.0/pggate.dll}
+PGGATE_VARIANTS=${PGGATE_VARIANTS:-pggate}
+OUT_DIR=${OUT_DIR:-$repo/bench/results/poolsvc-$(date -u +%Y%m%dT%H%M%SZ)}
+POOL_SIZE=${POOL_SIZE:-20}
+
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_ADDR=127.0.4.20
+HAPROXY_ADDR=127.0.4.21
+PGGATE_FIRST=22           # variant i binds 127.0.4.(22+i)
+SERVICE_PORT=5433         # Pigsty's `primary` service: dest pgbouncer (HAProxy) / pool (PgGate)
+# This machine's hard limit on open files is 20000, so Pigsty's `maxconn 65535` (HAProxy wants ~2 FDs per
+# connection) cannot be honoured; the largest that fits, rounded down.
+HAPROXY_GLOBAL_MAXCONN=${HAPROXY_GLOBAL_MAXCONN:-9000}
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+[[ $(id -u) -eq 0 ]] || die "run as root (PostgreSQL is started as the postgres OS user through runuser)"
+for tool in "$PG_BIN/initdb" "$PG_BIN/pg_ctl" /usr/bin/pgbench /usr/bin/psql /usr/sbin/haproxy /usr/sbin/pgbouncer; do
+    [[ -x $tool ]] || die "$tool is missing; install postgresql-15, postgresql-client-15 and haproxy (scripts/install-deps.sh)"
+done
+command -v dotnet >/dev/null || die "the .NET SDK (dotnet) is missing"
+[[ -f $PGGATE_DLL ]] || die "$PGGATE_DLL is missing; build first: dotnet build -c Release"
+for addr in "$PG_ADDR:5432" "$PG_ADDR:8008" "$HAPROXY_ADDR:$SERVICE_PORT" "127.0.4.$PGGATE_FIRST:$SERVICE_PORT" "$PG_ADDR:6432"; do
+    if ss -Hltn "src $addr" | grep -q .; then die "$addr is already in use; stop what listens there first"; fi
+done
+
+work=$(mktemp -d /tmp/pggate-poolsvc-bench.XXXXXX)
+chmod 755 "$work"
+mkdir -p "$OUT_DIR"
+pids=()          # every process started here, stopped in reverse order
+pg_started=0
+
+cleanup() {
+    local status=$?
+    set +e
+    trap - EXIT INT TERM
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        local pid=${pids[i]}
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null
+            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -KILL "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+        fi
+    done
+    if ((pg_started)); then
+        runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$work/pg" -m fast -t 30 stop >/dev/null 2>&1
+        local pm
+        pm=$(head -n 1 "$work/pg/postmaster.pid" 2>/dev/null)
+        [[ -n $pm ]] && kill -0 "$pm" 2>/dev/null && kill -KILL "$pm"
+    fi
+    if [[ ${KEEP:-0} == 1 ]]; then echo "scratch directory kept: $work" >&2; else rm -rf "$work"; fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Waits (bounded) until `psql` through host:port answers.
+wait_ready() {
+    local host=$1 port=$2 what=$3
+    for _ in $(seq 120); do
+        if timeout 5 psql -X -h "$host" -p "$port" -U postgres -d bench -Atc 'select 1' >/dev/null 2>&1; then return 0; fi
+        sleep 0.5
+    done
+    die "$what on $host:$port did not answer within 60 s (logs in $work; KEEP=1 keeps them)"
+}
+
+# utime + stime of a process, all threads, in clock ticks.
+cpu_ticks() {   # one PID, or several separated by commas (summed)
+    local total=0 p
+    for p in ${1//,/ }; do total=$((total + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }'))); done
+    echo "$total"
+}
+# user + system time of the reaped children of a process (PostgreSQL's backends, for the postmaster), in clock ticks.
+reaped_children_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $14 + $15 }'; }
+# user + system time of this shell's reaped children (pgbench), in milliseconds.
+# `times` must run in this shell, not in a pipeline's or $(...)'s subshell, whose counters start at zero.
+shell_children_ms() {
+    times >"$work/times"
+    awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60000 + a[2] * 1000 } printf "%d", t }' "$work/times"
+}
+clk_tck=$(getconf CLK_TCK)
+
+# ---------------------------------------------------------------- PostgreSQL 15
+echo "== PostgreSQL 15 on $PG_ADDR:5432 ($work/pg)" >&2
+mkdir -p "$work/pg" "$work/sock"
+chown postgres:postgres "$work/pg" "$work/sock"
+runuser -u postgres -- "$PG_BIN/initdb" -D "$work/pg" -U postgres --auth=trust -E UTF8 --no-sync >"$work/initdb.log" 2>&1 \
+    || die "initdb failed: $(tail -n 5 "$work/initdb.log")"
+cat >>"$work/pg/postgresql.conf" <<EOF
+listen_addresses = '$PG_ADDR'
+port = 5432
+unix_socket_directories = '$work/sock'
+max_connections = 200
+shared_buffers = 256MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+dynamic_shared_memory_type = mmap
+EOF
+echo "host all all 127.0.0.0/8 trust" >>"$work/pg/pg_hba.conf"
+pg_started=1
+runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$work/pg" -l "$work/sock/postgres.log" -w -t 60 start >/dev/null \
+    || die "PostgreSQL did not start: $(tail -n 5 "$work/sock/postgres.log")"
+postmaster=$(head -n 1 "$work/pg/postmaster.pid")
+psql -X -q -h "$PG_ADDR" -U postgres -d postgres -c 'create database bench' >/dev/null
+echo "== pgbench -i -s 10" >&2
+timeout 600 pgbench -i -s 10 -q -h "$PG_ADDR" -U postgres bench >"$work/pgbench-init.log" 2>&1 \
+    || die "pgbench -i failed: $(tail -n 5 "$work/pgbench-init.log")"
+
+# ---------------------------------------------------------------- configurations and PgBouncer
+echo '"postgres" ""' >"$work/userlist.txt"
+chmod 644 "$work/userlist.txt"
+for dest in pgbouncer pool; do
+    sed -e "s|@PG_ADDR@|$PG_ADDR|g" -e "s|@DEST@|$dest|g" -e "s|@USERLIST@|$work/userlist.txt|g" -e "s|@POOL_SIZE@|$POOL_SIZE|g" \
+        bench/poolsvc/pggate-bench.yml.in >"$work/pggate-$dest.yml"
+done
+mkdir -p "$work/pgbouncer"
+cat >"$work/pgbouncer/pgbouncer.ini" <<INI
+[databases]
+* = host=$PG_ADDR port=5432
+
+[pgbouncer]
+listen_addr = $PG_ADDR
+listen_port = 6432
+unix_socket_dir =
+pidfile = $work/pgbouncer/pgbouncer.pid
+logfile = $work/pgbouncer/pgbouncer.log
+auth_type = trust
+auth_file = $work/userlist.txt
+pool_mode = transaction
+default_pool_size = $POOL_SIZE
+reserve_pool_size = 0
+max_client_conn = 5000
+max_db_connections = 0
+max_user_connections = 0
+server_reset_query = DISCARD ALL
+log_connections = 0
+log_disconnections = 0
+INI
+chown -R postgres:postgres "$work/pgbouncer"
+# -u: PgBouncer drops to postgres itself (keeps this shell's limits; $! is its own PID).
+/usr/sbin/pgbouncer -u postgres "$work/pgbouncer/pgbouncer.ini" >"$work/pgbouncer.out" 2>&1 &
+pgbouncer_pid=$!
+pids+=("$pgbouncer_pid")
+
+# ---------------------------------------------------------------- HAProxy, as Pigsty configures it
+echo "== HAProxy on $HAPROXY_ADDR (Pigsty's haproxy.cfg + conf.d rendered by pggate check-config --haproxy)" >&2
+mkdir -p "$work/haproxy/conf.d"
+# Pigsty's roles/haproxy/templates/haproxy.cfg.j2 with its defaults, except (each marked CHANGED):
+# the global maxconn (FD limit), pidfile and stats socket in the scratch directory, stats page on 127.0.0.92.
+cat >"$work/haproxy/haproxy.cfg" <<EOF
+global
+    user        haproxy
+    group       haproxy
+    node        pg-bench-1
+    pidfile     $work/haproxy/haproxy.pid                   # CHANGED from /var/run/haproxy.pid
+    stats socket $work/haproxy/haproxy.sock mode 600 level admin  # CHANGED from /var/run/haproxy.sock
+    maxconn     $HAPROXY_GLOBAL_MAXCONN                     # CHANGED from 65535: FD hard limit here is 20000
+
+defaults
+    mode               tcp
+    retries            3
+    timeout queue      3s
+    timeout connect    3s
+    timeout client     24h
+    timeout server     24h
+    timeout check      3s
+
+userlist stats-auth
+    group admin users admin
+    user admin  insecure-password pigsty
+    group readonly users haproxy
+    user haproxy insecure-password haproxy
+
+listen stats
+    bind $HAPROXY_ADDR:9101                                  # CHANGED from *:9101
+    mode  http
+    stats enable
+    stats hide-version
+    stats uri /haproxy/pg-bench-1/
+    stats refresh 30s
+    stats show-node
+    acl AUTH       http_auth(stats-auth)
+    acl AUTH_ADMIN http_auth_group(stats-auth) admin
+    stats http-request auth unless AUTH
+    stats admin if AUTH_ADMIN
+    http-request use-service prometheus-exporter if { path /metrics }
+EOF
+# One file per service, exactly as Pigsty's service.cfg renders them; only `bind *:port` becomes 127.0.0.92:port.
+dotnet "$PGGATE_DLL" check-config -c "$work/pggate-pgbouncer.yml" --node pg-bench-1 --haproxy >"$work/haproxy/services.txt"
+awk -v dir="$work/haproxy/conf.d" -v addr="$HAPROXY_ADDR" '
+    /^# pg-bench-.*\.cfg$/ { file = dir "/" $2; next }
+    file != "" { sub(/^    bind \*:/, "    bind " addr ":"); print > file }
+' "$work/haproxy/services.txt"
+ls "$work/haproxy/conf.d"/*.cfg >/dev/null 2>&1 || die "pggate check-config --haproxy rendered no service files"
+
+# HAProxy's `option httpchk` asks Patroni (OPTIONS /primary on member:8008). There is no Patroni here: a second,
+# separate HAProxy answers every request with 200, so the server stays UP. Its CPU is not counted.
+cat >"$work/haproxy/patroni-stub.cfg" <<EOF
+global
+    maxconn 100
+defaults
+    mode http
+    timeout client 10s
+    timeout server 10s
+    timeout connect 3s
+frontend patroni-stub
+    bind $PG_ADDR:8008
+    http-request return status 200
+EOF
+haproxy -c -q -f "$work/haproxy/patroni-stub.cfg" || die "the Patroni stub configuration is invalid"
+haproxy -db -f "$work/haproxy/patroni-stub.cfg" >"$work/patroni-stub.log" 2>&1 &
+pids+=($!)
+haproxy -c -q -f "$work/haproxy/haproxy.cfg" -f "$work/haproxy/conf.d" || die "the rendered HAProxy configuration is invalid"
+# -db: foreground, one process (Pigsty's -Ws adds a master process that does no relaying).
+haproxy -db -f "$work/haproxy/haproxy.cfg" -f "$work/haproxy/conf.d" >"$work/haproxy.log" 2>&1 &
+haproxy_pid=$!
+pids+=("$haproxy_pid")
+
+# ---------------------------------------------------------------- PgGate (one process per variant)
+variant_names=()
+declare -A target_host target_pid
+target_host[direct]=$PG_ADDR
+target_host[haproxy]=$HAPROXY_ADDR
+target_pid[haproxy]=$haproxy_pid,$pgbouncer_pid
+i=0
+for spec in $PGGATE_VARIANTS; do
+    IFS=: read -r -a parts <<<"$spec"
+    name=${parts[0]}
+    addr=127.0.4.$((PGGATE_FIRST + i))
+    dll=$PGGATE_DLL
+    envs=()
+    for kv in "${parts[@]:1}"; do
+        if [[ $kv == DLL=* ]]; then dll=${kv#DLL=}; else envs+=("$kv"); fi
+    done
+    echo "== PgGate '$name' on $addr (${envs[*]:-default settings}; $dll)" >&2
+    env "${envs[@]}" dotnet "$dll" run -c "$work/pggate-pool.yml" --node pg-bench-1 --bind "$addr" --log-level Warning \
+        >"$work/pggate-$name.log" 2>&1 &
+    target_pid[$name]=$!
+    target_host[$name]=$addr
+    pids+=($!)
+    variant_names+=("$name")
+    i=$((i + 1))
+done
+
+wait_ready "$PG_ADDR" 5432 PostgreSQL
+wait_ready "$PG_ADDR" 6432 PgBouncer
+wait_ready "$HAPROXY_ADDR" "$SERVICE_PORT" HAProxy
+for name in "${variant_names[@]}"; do wait_ready "${target_host[$name]}" "$SERVICE_PORT" "PgGate '$name'"; done
+
+if [[ ${HOLD:-0} == 1 ]]; then
+    for name in "${variant_names[@]}" haproxy; do echo "$name: pid ${target_pid[$name]}, ${target_host[$name]}:$SERVICE_PORT" >&2; done
+    echo "direct: $PG_ADDR:5432; holding until Ctrl-C or SIGTERM" >&2
+    while true; do sleep 1; done
+fi
+
+# ---------------------------------------------------------------- measurements
+targets=("${variant_names[@]}" haproxy direct)
+
+pgbench_args() {
+    case $1 in
+        simple) echo "-S -M simple" ;;
+        extended) echo "-S -M extended" ;;
+        connect) echo "-S -C" ;;
+        tpcb_n) echo "-N" ;;
+        bulk) echo "-f bench/relay/bulk.sql" ;;
+        *) die "unknown mode $1 (simple, extended, connect, bulk)" ;;
+    esac
+}
+
+if ((WARMUP > 0)); then
+    echo "== warm-up: ${WARMUP} s of each run per target" >&2
+    for mode in $MODES; do
+        for target in "${targets[@]}"; do
+            port=$SERVICE_PORT
+            [[ $target == direct ]] && port=5432
+            # shellcheck disable=SC2046
+            timeout $((WARMUP + 60)) pgbench -n $(pgbench_args "$mode") -c "$CLIENTS" -j "$THREADS" -T "$WARMUP" \
+                -h "${target_host[$target]}" -p "$port" -U postgres bench >/dev/null 2>&1 || die "warm-up through $target failed"
+        done
+    done
+fi
+
+# What each proxy burns with no clients (health checks, timers): it is inside every CPU figure below.
+idle_seconds=10
+declare -A idle_before
+for target in "${targets[@]}"; do [[ -z ${target_pid[$target]:-} ]] || idle_before[$target]=$(cpu_ticks "${target_pid[$target]}"); done
+sleep "$idle_seconds"
+idle_report=""
+for target in "${targets[@]}"; do
+    [[ -n ${target_pid[$target]:-} ]] || continue
+    ms=$(( ($(cpu_ticks "${target_pid[$target]}") - ${idle_before[$target]}) * 1000 / clk_tck / idle_seconds ))
+    idle_report+="${idle_report:+, }$target ${ms} ms/s"
+done
+echo "== idle CPU: $idle_report" >&2
+results="$OUT_DIR/results.tsv"
+printf 'round\tmode\ttarget\ttps\ttransactions\tlatency_ms\tconnect_ms\tproxy_cpu_s\tcpu_s_per_10k\tpath_cpu_us_per_tx\n' >"$results"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+
+for ((round = 1; round <= ROUNDS; round++)); do
+    # Rotate the order every round so no target always runs first (warm caches) or last.
+    n=${#targets[@]}
+    order=()
+    for ((k = 0; k < n; k++)); do order+=("${targets[(k + round - 1) % n]}"); done
+    for mode in $MODES; do
+        for target in "${order[@]}"; do
+            host=${target_host[$target]}
+            port=$SERVICE_PORT
+            [[ $target == direct ]] && port=5432
+            log="$OUT_DIR/round$round-$mode-$target.txt"
+            pid=${target_pid[$target]:-}
+            for p in ${pid//,/ }; do kill -0 "$p" 2>/dev/null || die "$target (pid $p) has exited; see $work"; done
+            backends=$(pgrep -c -P "$postmaster" || true)
+            before=0
+            [[ -z $pid ]] || before=$(cpu_ticks "$pid")
+            backends_before=$(reaped_children_ticks "$postmaster")
+            shell_children_ms >"$work/ms"; pgbench_before=$(<"$work/ms")
+            # shellcheck disable=SC2046
+            timeout $((DURATION + 60)) pgbench -n $(pgbench_args "$mode") -c "$CLIENTS" -j "$THREADS" -T "$DURATION" \
+                -h "$host" -p "$port" -U postgres bench >"$log" 2>&1 || die "pgbench through $target failed: $(tail -n 3 "$log")"
+            shell_children_ms >"$work/ms"; pgbench_after=$(<"$work/ms")
+            after=0
+            [[ -z $pid ]] || after=$(cpu_ticks "$pid")
+            # The backends' CPU time reaches the postmaster when they exit and are reaped: wait for that (bounded).
+            for _ in $(seq 50); do (($(pgrep -c -P "$postmaster" || true) <= backends)) && break; sleep 0.1; done
+            backends_after=$(reaped_children_ticks "$postmaster")
+            awk -v round="$round" -v mode="$mode" -v target="$target" -v ticks=$((after - before)) -v hz="$clk_tck" -v proxy="${pid:+1}" \
+                -v backend_ticks=$((backends_after - backends_before)) -v pgbench_ms=$((pgbench_after - pgbench_before)) '
+                /^number of transactions actually processed:/ { split($6, a, "/"); tx = a[1] }
+                /^latency average =/ { lat = $4 }
+                /^average connection time =/ { conn = $5 }
+                /^tps =/ { tps = $3 }
+                END {
+                    cpu = proxy ? sprintf("%.2f", ticks / hz) : "-"
+                    per = proxy && tx > 0 ? sprintf("%.3f", ticks / hz / tx * 10000) : "-"
+                    path = tx > 0 ? sprintf("%.1f", ((proxy ? ticks : 0) / hz + backend_ticks / hz + pgbench_ms / 1000) / tx * 1e6) : "-"
+                    printf "%d\t%s\t%s\t%.1f\t%d\t%s\t%s\t%s\t%s\t%s\n", round, mode, target, tps, tx, lat, conn == "" ? "-" : conn, cpu, per, path
+                }' "$log" >>"$results"
+            tail -n 1 "$results" | awk -F'\t' '{ printf "round %s %-8s %-10s tps %9s  lat %6s ms  conn %6s ms  cpu/10k tx %s s  path %s us/tx\n", $1, $2, $3, $4, $6, $7, $9, $10 }' >&2
+        done
+    done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- report
+{
+    echo "### Primary service: PgGate dest: pool vs HAProxy -> PgBouncer, $started"
+    echo
+    echo "Machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), Linux $(uname -r)," \
+        "load average $load_before before, $load_after after."
+    echo "Versions: $(haproxy -v | head -n 1 | awk '{ print "HAProxy", $3 }'); $("$PG_BIN/postgres" --version);" \
+        "$(pgbench --version); .NET $(dotnet --version); PgGate $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo '+changes')."
+    echo
+    echo "Rounds: $ROUNDS × ${DURATION} s per run, interleaved (order rotated every round). Clients: pgbench -c $CLIENTS -j $THREADS."
+    echo "Variants: $PGGATE_VARIANTS. Warm-up ${WARMUP} s per run and target, not recorded."
+    echo "Idle CPU of each proxy (no clients, over ${idle_seconds} s; included in the CPU figures): $idle_report."
+    echo
+    awk -F'\t' -v variants="${variant_names[*]}" -f bench/relay/summarize.awk "$results"
+    echo
+    echo "Rows 'haproxy' are HAProxy -> PgBouncer (CPU: both processes). Pool size $POOL_SIZE, transaction mode, trust auth, on both."
+    echo
+    echo "Commands (HOST:PORT = 127.0.4.2x:$SERVICE_PORT through a proxy, $PG_ADDR:5432 direct):"
+    echo
+    echo '```'
+    for mode in $MODES; do
+        echo "pgbench -n $(pgbench_args "$mode") -c $CLIENTS -j $THREADS -T $DURATION -h HOST -p PORT -U postgres bench"
+    done
+    echo '```'
+} | tee "$OUT_DIR/report.md"
+echo "raw outputs: $OUT_DIR" >&2

@@ -17,6 +17,7 @@ internal static class GateCommandLine
         root.Subcommands.Add(CheckConfigCommand.Create());
         root.Subcommands.Add(UrlsCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(SwitchoverCommand.Create());
         try
         {
             var parsed = root.Parse(args);

@@ -5,6 +5,7 @@ using PgGate.Admin;
 using PgGate.Cluster;
 using PgGate.Cluster.Dcs;
 using PgGate.Config;
+using PgGate.Failover;
 using PgGate.Services;
 
 namespace PgGate.Hosting;
@@ -116,7 +117,10 @@ public sealed class GateHost : IAsyncDisposable
                         _listeners.Add(listener);
                     }
                 }
-                _nodes.Add(new GateNode(name, spec, nodeMonitors, nodeListeners, AdminEndpointFor(spec)));
+                _nodes.Add(new GateNode(name, spec, nodeMonitors, nodeListeners, AdminEndpointFor(spec))
+                {
+                    PauseControls = PauseControlsFor(name, nodeMonitors, nodeListeners),
+                });
             }
 
             foreach (var m in _monitors)
@@ -132,6 +136,23 @@ public sealed class GateHost : IAsyncDisposable
             await DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    // A switchover pauses the services that send writes (leader checks); reads go on through it.
+    private Dictionary<string, ClusterPauseControl> PauseControlsFor(string node, List<ClusterMonitor> monitors, List<ServiceListener> listeners)
+    {
+        var controls = new Dictionary<string, ClusterPauseControl>(StringComparer.Ordinal);
+        foreach (var monitor in monitors)
+        {
+            var participants = new List<IPauseParticipant>();
+            foreach (var l in listeners)
+            {
+                if (l.Router.Cluster.Name == monitor.Config.Name && CheckSpec.For(l.Router.Service).Path.IsLeaderPath)
+                    participants.Add(new RouterPauseParticipant(l));
+            }
+            controls[monitor.Config.Name] = new ClusterPauseControl(node, monitor, participants, _time);
+        }
+        return controls;
     }
 
     private IPEndPoint? AdminEndpointFor(NodeSpec spec)
@@ -163,6 +184,12 @@ public sealed class GateHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Clients held by a switchover pause are let go before their listeners close.
+        foreach (var n in _nodes)
+        {
+            foreach (var control in n.PauseControls.Values)
+                control.Resume();
+        }
         if (_admin is not null)
             await _admin.DisposeAsync().ConfigureAwait(false);
         foreach (var l in _listeners)

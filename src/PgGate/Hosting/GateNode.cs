@@ -1,5 +1,6 @@
 using System.Net;
 using PgGate.Cluster;
+using PgGate.Failover;
 using PgGate.Services;
 
 namespace PgGate.Hosting;
@@ -22,4 +23,9 @@ public sealed class GateNode
     public IReadOnlyList<ClusterMonitor> Monitors { get; }
     public IReadOnlyList<ServiceListener> Listeners { get; }
     public IPEndPoint? AdminEndpoint { get; }
+
+    /// <summary>Switchover pause of each cluster this node serves, by cluster name.</summary>
+    public IReadOnlyDictionary<string, ClusterPauseControl> PauseControls { get; init; } = new Dictionary<string, ClusterPauseControl>();
+
+    public ClusterPauseControl? PauseControl(string cluster) => PauseControls.GetValueOrDefault(cluster);
 }

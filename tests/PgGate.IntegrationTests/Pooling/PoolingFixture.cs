@@ -193,6 +193,17 @@ public sealed class PoolingFixture : IAsyncLifetime
 
         return result;
     }
+
+    private static string[] Hosts()
+    {
+        var given = Environment.GetEnvironmentVariable(HostsVariable);
+        if (string.IsNullOrWhiteSpace(given))
+            return ["127.0.0.82", "127.0.0.84", "127.0.0.85"];
+        var list = given.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (list.Length != 3 || !list.All(h => IPAddress.TryParse(h, out _)))
+            throw new InvalidOperationException($"{HostsVariable}='{given}' must be three comma-separated IPv4 loopback addresses.");
+        return list;
+    }
 }
 
 /// <summary>A running pooler with its listener and files; disposing stops it and deletes the files.</summary>
@@ -242,17 +253,6 @@ public sealed class PoolerUnderTest(Pooler pooler, PoolerListener listener, Dire
         await listener.DisposeAsync();
         await Pooler.DisposeAsync();
         Directory.Delete(recursive: true);
-    }
-
-    private static string[] Hosts()
-    {
-        var given = Environment.GetEnvironmentVariable(HostsVariable);
-        if (string.IsNullOrWhiteSpace(given))
-            return ["127.0.0.82", "127.0.0.84", "127.0.0.85"];
-        var list = given.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (list.Length != 3 || !list.All(h => IPAddress.TryParse(h, out _)))
-            throw new InvalidOperationException($"{HostsVariable}='{given}' must be three comma-separated IPv4 loopback addresses.");
-        return list;
     }
 }
 

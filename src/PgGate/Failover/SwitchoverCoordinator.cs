@@ -105,6 +105,9 @@ public sealed class SwitchoverCoordinator
         string? error = null;
         string? newLeader = null;
         var current = "pause";
+        CancellationTokenSource? waitStop = null;
+        Task<PatroniSwitchoverResult>? patroniCall = null;
+        var patroniReported = false;
         try
         {
             // 2. Pause every node; a node that cannot be paused would keep sending writes to the old primary.
@@ -129,20 +132,24 @@ public sealed class SwitchoverCoordinator
             }
             Report("pause", true, t, DescribePauses(pauses, fence));
 
-            // 3. Promote.
+            // 3. Promote, while every node already waits for the new leader: nodes resume the moment they route writes to
+            // it, not when Patroni's HTTP answer (which polls for the outcome) arrives.
             current = usePromote ? "promote" : "switchover";
             t = Stopwatch.GetTimestamp();
+            waitStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var waits = new Task<string>[_nodes.Count];
+            for (var i = 0; i < _nodes.Count; i++)
+                waits[i] = _nodes[i].WaitForLeaderAsync(_cluster.Name, candidate?.Name, old, request.PromoteTimeout + request.LeaderTimeout, waitStop.Token);
+            var all = Task.WhenAll(waits);
             if (patroni is not null)
             {
-                try
+                patroniCall = patroni.SwitchoverAsync(old, candidate?.Name, null, cancellationToken);
+                if (await Task.WhenAny(all, patroniCall).ConfigureAwait(false) == patroniCall && patroniCall.IsFaulted
+                    && patroniCall.Exception!.InnerException is PatroniApiException refused
+                    && refused.PatroniMessage?.Contains("status unknown", StringComparison.Ordinal) != true)
                 {
-                    var result = await patroni.SwitchoverAsync(old, candidate?.Name, null, cancellationToken).ConfigureAwait(false);
-                    Report("switchover", true, t, $"Patroni on {result.AskedMember}: {result.Message}");
-                }
-                catch (PatroniApiException e) when (e.PatroniMessage?.Contains("status unknown", StringComparison.Ordinal) == true)
-                {
-                    // Patroni stopped waiting for the outcome; the nodes' views say whether it happened.
-                    Report("switchover", true, t, $"Patroni: {e.PatroniMessage} (waiting for the leader key to tell)");
+                    patroniReported = true;
+                    throw refused;
                 }
             }
             else
@@ -155,17 +162,14 @@ public sealed class SwitchoverCoordinator
                         $"; {old} stays primary (its fence is lifted on resume)");
                 }
                 Report("promote", true, t, $"`{request.PromoteCommand}` promoted {candidate!.Name}" + (output.Length > 0 ? $": {Last(output)}" : ""));
+                current = "leader";
+                t = Stopwatch.GetTimestamp();
             }
 
             // 4. Every node routes writes to the new leader.
-            current = "leader";
-            t = Stopwatch.GetTimestamp();
-            var waits = new Task<string>[_nodes.Count];
-            for (var i = 0; i < _nodes.Count; i++)
-                waits[i] = _nodes[i].WaitForLeaderAsync(_cluster.Name, candidate?.Name, old, request.LeaderTimeout, cancellationToken);
             try
             {
-                await Task.WhenAll(waits).ConfigureAwait(false);
+                await all.ConfigureAwait(false);
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {
@@ -179,7 +183,7 @@ public sealed class SwitchoverCoordinator
                     " (GET /cluster or the leader key says who leads; the nodes' status pages say what they route to)");
             }
             newLeader = waits[0].Result;
-            Report("leader", true, t, $"writes go to {newLeader} on {_nodes.Count} node(s)");
+            Report(current, true, t, $"writes go to {newLeader} on {_nodes.Count} node(s)");
         }
         catch (Exception e) when (e is SwitchoverException or PatroniApiException)
         {
@@ -210,6 +214,31 @@ public sealed class SwitchoverCoordinator
                 : $"could not resume {string.Join("; ", failed)} (those nodes resume by themselves after {request.HoldLimit.TotalSeconds:0} s)");
             if (failed.Count > 0 && error is null)
                 error = "resume failed on " + failed.Count + " node(s)";
+            if (waitStop is not null)
+            {
+                await waitStop.CancelAsync().ConfigureAwait(false);
+                waitStop.Dispose();
+            }
+        }
+
+        // Patroni's own answer, which may come after every node already routes to the new leader.
+        if (patroniCall is not null && !patroniReported)
+        {
+            t = Stopwatch.GetTimestamp();
+            try
+            {
+                var result = await patroniCall.ConfigureAwait(false);
+                Report("patroni", true, t, $"Patroni on {result.AskedMember}: {result.Message}");
+            }
+            catch (PatroniApiException e) when (e.PatroniMessage?.Contains("status unknown", StringComparison.Ordinal) == true && newLeader is not null)
+            {
+                Report("patroni", true, t, $"Patroni: {e.PatroniMessage} (the leader key already named {newLeader})");
+            }
+            catch (PatroniApiException e)
+            {
+                Report("patroni", false, t, e.Message);
+                error ??= e.Message;
+            }
         }
         return Done(error is null, old, newLeader, error);
     }

@@ -93,8 +93,30 @@ public sealed class FailoverFixture : IAsyncLifetime
                 await cluster.StartMemberAsync(member, cancellationToken);
         }
         var leader = await cluster.WaitUntilHealthyAsync(TimeSpan.FromSeconds(90), cancellationToken);
+        await WaitForSyncStandbyAsync(leader, TimeSpan.FromSeconds(60), cancellationToken);
         await WaitForGateAsync(TimeSpan.FromSeconds(30), cancellationToken);
         return cluster.Member(leader);
+    }
+
+    /// <summary>
+    /// In synchronous mode only the member named in Patroni's <c>/sync</c> key may be promoted; right after a leader change
+    /// the new leader names its standby on a later loop, and a failure before that leaves the cluster without a candidate.
+    /// A scenario starts only once a standby passes <c>/sync</c>.
+    /// </summary>
+    public async Task<string> WaitForSyncStandbyAsync(string leader, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            foreach (var m in Cluster.Members)
+            {
+                if (m.Name != leader && await Cluster.CheckAsync(m, "/sync", cancellationToken) == HttpStatusCode.OK)
+                    return m.Name;
+            }
+            if (Stopwatch.GetTimestamp() > deadline)
+                throw new TimeoutException($"no member of {Cluster.Name} passed /sync within {timeout.TotalSeconds:0} s after {leader} took the lead");
+            await Task.Delay(100, cancellationToken);
+        }
     }
 
     /// <summary>Waits until PgGate routes writes to the member etcd names leader and sees every member.</summary>

@@ -17,6 +17,9 @@ public sealed record ClusterConfig
     /// <summary>What <c>dest: default</c> means in this cluster (native <c>default_service_dest</c>, Pigsty's <c>pg_default_service_dest</c>).</summary>
     public ServiceDestination DefaultServiceDest { get; init; } = ServiceDestination.Postgres;
 
+    /// <summary>The pooler this cluster's nodes run (and its <c>dest: pool</c> services use); null: none.</summary>
+    public PoolerConfig? Pooler { get; init; }
+
     public SourceLocation Location { get; init; } = SourceLocation.None;
 
     public MemberConfig? FindMember(string nameOrHost)

@@ -7,7 +7,7 @@ namespace PgGate.Config;
 /// <summary>Binds a native <c>pggate.yml</c> to a <see cref="GateConfig"/>. Every key is known; a typo is an error.</summary>
 internal static partial class NativeConfigReader
 {
-    private static readonly string[] RootKeys = ["clusters", "admin"];
+    private static readonly string[] RootKeys = ["clusters", "pooler", "admin"];
     private static readonly string[] ClusterKeys = ["members", "vip", "default_service_dest", "health", "services"];
     private static readonly string[] MemberKeys =
         ["name", "host", "role", "seq", "offline_query", "weight", "pg_port", "pooler_port", "patroni_port", "labels"];
@@ -29,9 +29,12 @@ internal static partial class NativeConfigReader
         if (clustersMap.Count == 0)
             throw clustersNode.Error("no clusters are defined; add at least one under 'clusters:'");
 
+        // The pooler first: its port is the default of every member's pooler_port.
+        var pooler = root.Get("pooler") is { } poolerNode ? PoolerConfigReader.Read(poolerNode) : null;
+
         var drafts = new List<ClusterDraft>(clustersMap.Count);
         foreach (var (name, node) in clustersMap.Entries)
-            drafts.Add(ReadCluster(name, clustersMap.KeyNode(name), node, warnings));
+            drafts.Add(ReadCluster(name, clustersMap.KeyNode(name), node, pooler, warnings));
 
         var admin = new AdminConfig();
         ConfigNode? listenNode = null;
@@ -59,7 +62,7 @@ internal static partial class NativeConfigReader
         };
     }
 
-    private static ClusterDraft ReadCluster(string name, ConfigNode keyNode, ConfigNode node, List<string> warnings)
+    private static ClusterDraft ReadCluster(string name, ConfigNode keyNode, ConfigNode node, PoolerConfig? pooler, List<string> warnings)
     {
         if (!ClusterName().IsMatch(name) || name == "root")
             throw keyNode.Error("invalid cluster name '" + name + "'; use letters, digits and '-' (Pigsty's rule), and not 'root'");
@@ -74,7 +77,7 @@ internal static partial class NativeConfigReader
         var roles = new List<(MemberConfig, ConfigNode)>(memberNodes.Count);
         foreach (var m in memberNodes)
         {
-            var member = ReadMember(name, m, out var draft, out var roleNode);
+            var member = ReadMember(name, m, pooler?.Settings.ListenPort ?? PigstyDefaults.PgbouncerPort, out var draft, out var roleNode);
             members.Add(member);
             memberDrafts.Add(draft);
             roles.Add((member, roleNode));
@@ -101,6 +104,8 @@ internal static partial class NativeConfigReader
         var defaults = new ServiceDefaults(defaultDest, optionsText, options, health.CheckTimeout);
         var services = ReadServices(map, keyNode.Location, defaults, warnings);
         SelectorCheck.Check(services, members);
+        if (pooler is null)
+            RequirePooler(services);
 
         var serviceConfigs = new List<ServiceConfig>(services.Count);
         foreach (var s in services)
@@ -114,12 +119,26 @@ internal static partial class NativeConfigReader
             Services = serviceConfigs,
             Vip = vip,
             DefaultServiceDest = defaultDest,
+            Pooler = pooler,
             Location = keyNode.Location,
         };
         return new ClusterDraft(config, keyNode, memberDrafts, services);
     }
 
-    private static MemberConfig ReadMember(string cluster, ConfigNode node, out MemberDraft draft, out ConfigNode roleNode)
+    /// <summary>A pooled service hands its clients to the node's pooler, whose authentication must be configured.</summary>
+    private static void RequirePooler(List<ParsedService> services)
+    {
+        foreach (var s in services)
+        {
+            if (s.Config.Dest.Kind == DestinationKind.Pool)
+            {
+                throw s.NameNode.Error("service " + s.Config.Name + " has dest pool (PgGate's pooler), but the file has no 'pooler:' section; " +
+                    "add one, e.g. pooler: { auth_type: scram-sha-256, auth_file: /etc/pgbouncer/userlist.txt }, or use dest: postgres");
+            }
+        }
+    }
+
+    private static MemberConfig ReadMember(string cluster, ConfigNode node, int defaultPoolerPort, out MemberDraft draft, out ConfigNode roleNode)
     {
         var map = node.AsMap("a member mapping such as { name: pg-test-1, host: 10.10.10.11, role: primary }", MemberKeys);
 
@@ -142,7 +161,7 @@ internal static partial class NativeConfigReader
         var offline = map.Get("offline_query") is { } oq && oq.AsBool();
         var weight = map.Get("weight") is { } w ? w.AsInt(0, 256, "a weight 0-256") : PigstyDefaults.Weight;
         var pgPort = map.Get("pg_port") is { } pp ? pp.AsInt(1, 65535, "a port number 1-65535") : PigstyDefaults.PgPort;
-        var poolerPort = map.Get("pooler_port") is { } bp ? bp.AsInt(1, 65535, "a port number 1-65535") : PigstyDefaults.PgbouncerPort;
+        var poolerPort = map.Get("pooler_port") is { } bp ? bp.AsInt(1, 65535, "a port number 1-65535") : defaultPoolerPort;
         var patroniPort = map.Get("patroni_port") is { } ap ? ap.AsInt(1, 65535, "a port number 1-65535") : PigstyDefaults.PatroniPort;
 
         var member = new MemberConfig

@@ -6,9 +6,6 @@ namespace PgGate.Failover;
 /// </summary>
 public interface IPauseParticipant
 {
-    /// <summary>Cluster it belongs to.</summary>
-    string Cluster { get; }
-
     /// <summary>What it is, for the report: <c>pg-test-primary (relay)</c>.</summary>
     string Name { get; }
 

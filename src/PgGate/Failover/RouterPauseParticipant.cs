@@ -9,8 +9,6 @@ namespace PgGate.Failover;
 /// </summary>
 internal sealed class RouterPauseParticipant(ServiceListener listener) : IPauseParticipant
 {
-    public string Cluster => listener.Router.Cluster.Name;
-
     public string Name => listener.Router.Name + " (relay)";
 
     public Task<int> PauseAsync(CancellationToken drain)

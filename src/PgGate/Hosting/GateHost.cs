@@ -6,6 +6,7 @@ using PgGate.Cluster;
 using PgGate.Cluster.Dcs;
 using PgGate.Config;
 using PgGate.Failover;
+using PgGate.Pooling;
 using PgGate.Services;
 
 namespace PgGate.Hosting;
@@ -25,6 +26,8 @@ public sealed class GateHost : IAsyncDisposable
     private readonly List<GateNode> _nodes = [];
     private readonly List<ServiceListener> _listeners = [];
     private readonly List<EtcdLeaderWatch> _watches = [];
+    private readonly List<NodePooler> _poolers = [];
+    private readonly List<ServiceBackendResolver> _resolvers = [];
     private AdminServer? _admin;
 
     public GateHost(GateConfig config, IReadOnlyList<NodeSpec> nodes, ILoggerFactory loggers, TimeProvider? time = null, IMemberProbeFactory? probes = null)
@@ -92,10 +95,12 @@ public sealed class GateHost : IAsyncDisposable
                 var name = spec.Member ?? Dns.GetHostName();
                 var nodeListeners = new List<ServiceListener>();
                 var nodeMonitors = new List<ClusterMonitor>();
+                var nodePoolers = new List<(NodePooler Pooler, List<ServiceListener> Services)>();
                 foreach (var cluster in clusters)
                 {
                     var monitor = monitorsByCluster[cluster.Name];
                     nodeMonitors.Add(monitor);
+                    var pooler = cluster.Pooler is { } poolerConfig ? PoolerFor(spec, cluster, poolerConfig, nodePoolers) : default;
                     foreach (var service in cluster.Services)
                     {
                         var router = new ServiceRouter(cluster, service, _time, _loggers.CreateLogger<ServiceRouter>(),
@@ -103,7 +108,26 @@ public sealed class GateHost : IAsyncDisposable
                         router.Apply(monitor.Current);
                         monitor.ViewChanged += router.Apply;
                         var endpoint = new IPEndPoint(ListenSockets.ParseBindAddress(spec.BindAddress ?? service.Ip), service.Port);
-                        var listener = new ServiceListener(router, endpoint, _loggers.CreateLogger<ServiceListener>());
+                        ServiceListener listener;
+                        if (service.Dest.Kind == DestinationKind.Pool)
+                        {
+                            if (pooler.Pooler is null)
+                            {
+                                throw new InvalidOperationException(
+                                    $"service {router.Name} ({service.Location}) has dest pool, but cluster {cluster.Name} has no pooler configuration");
+                            }
+
+                            // Subscribed after the router, so it reads the servers of the view just applied.
+                            var resolver = new ServiceBackendResolver(router, _time);
+                            monitor.ViewChanged += resolver.Apply;
+                            _resolvers.Add(resolver);
+                            listener = new ServiceListener(router, endpoint, _loggers.CreateLogger<ServiceListener>(), pooler.Pooler.Pooler, resolver);
+                            pooler.Services.Add(listener);
+                        }
+                        else
+                        {
+                            listener = new ServiceListener(router, endpoint, _loggers.CreateLogger<ServiceListener>());
+                        }
                         try
                         {
                             listener.Start();
@@ -117,9 +141,13 @@ public sealed class GateHost : IAsyncDisposable
                         _listeners.Add(listener);
                     }
                 }
+                var poolers = new List<NodePooler>(nodePoolers.Count);
+                foreach (var (p, _) in nodePoolers)
+                    poolers.Add(p);
                 _nodes.Add(new GateNode(name, spec, nodeMonitors, nodeListeners, AdminEndpointFor(spec))
                 {
-                    PauseControls = PauseControlsFor(name, nodeMonitors, nodeListeners),
+                    Poolers = poolers,
+                    PauseControls = PauseControlsFor(name, nodeMonitors, nodeListeners, poolers),
                 });
             }
 
@@ -138,21 +166,85 @@ public sealed class GateHost : IAsyncDisposable
         }
     }
 
-    // A switchover pauses the services that send writes (leader checks); reads go on through it.
-    private Dictionary<string, ClusterPauseControl> PauseControlsFor(string node, List<ClusterMonitor> monitors, List<ServiceListener> listeners)
+    // A switchover pauses the relay services that send writes (leader checks; reads go on through it) and the node's
+    // poolers that serve the cluster (new transactions wait, running ones finish, server connections close).
+    private Dictionary<string, ClusterPauseControl> PauseControlsFor(string node, List<ClusterMonitor> monitors, List<ServiceListener> listeners,
+        List<NodePooler> poolers)
     {
         var controls = new Dictionary<string, ClusterPauseControl>(StringComparer.Ordinal);
         foreach (var monitor in monitors)
         {
+            var cluster = monitor.Config.Name;
             var participants = new List<IPauseParticipant>();
             foreach (var l in listeners)
             {
-                if (l.Router.Cluster.Name == monitor.Config.Name && CheckSpec.For(l.Router.Service).Path.IsLeaderPath)
+                if (l.Pooler is null && l.Router.Cluster.Name == cluster && CheckSpec.For(l.Router.Service).Path.IsLeaderPath)
                     participants.Add(new RouterPauseParticipant(l));
             }
-            controls[monitor.Config.Name] = new ClusterPauseControl(node, monitor, participants, _time);
+            foreach (var p in poolers)
+            {
+                var serves = p.Member is not null && monitor.Config.FindMember(p.Member.Name) is not null;
+                foreach (var s in p.Services)
+                    serves |= s.Router.Cluster.Name == cluster;
+                if (serves)
+                    participants.Add(new PoolerPauseParticipant(p));
+            }
+            controls[cluster] = new ClusterPauseControl(node, monitor, participants, _time);
         }
         return controls;
+    }
+
+    /// <summary>
+    /// The node's pooler for a pooler configuration (one per configuration; clusters of a native file share one): created
+    /// with the node's member as the backend of its own port, which it starts listening on (PgBouncer's role).
+    /// </summary>
+    private (NodePooler? Pooler, List<ServiceListener> Services) PoolerFor(
+        NodeSpec spec, ClusterConfig cluster, PoolerConfig config, List<(NodePooler Pooler, List<ServiceListener> Services)> nodePoolers)
+    {
+        foreach (var existing in nodePoolers)
+        {
+            if (ReferenceEquals(existing.Pooler.Config, config))
+                return existing;
+        }
+
+        var member = spec.Member is null ? null : cluster.FindMember(spec.Member);
+        Pooler pooler;
+        try
+        {
+            pooler = new Pooler(config.Settings, _loggers.CreateLogger<Pooler>(), _time,
+                member is null ? null : new NodeBackendResolver(member));
+        }
+        catch (PoolerConfigurationException ex)
+        {
+            throw new InvalidOperationException($"the pooler of cluster {cluster.Name} ({config.Location}) cannot start: {ex.Message}", ex);
+        }
+
+        var listeners = new List<PoolerListener>();
+        var services = new List<ServiceListener>();
+        var nodePooler = new NodePooler(pooler, config, member, listeners, services);
+        nodePoolers.Add((nodePooler, services));
+        _poolers.Add(nodePooler);
+        if (member is not null && config.Listen)
+        {
+            var addresses = spec.BindAddress is { } bind ? [bind] : config.Settings.ListenAddr.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var address in addresses)
+            {
+                var endpoint = new IPEndPoint(ListenSockets.ParseBindAddress(address), member.PoolerPort);
+                var listener = new PoolerListener(pooler, endpoint);
+                try
+                {
+                    listener.Start();
+                }
+                catch (SocketException ex)
+                {
+                    throw new InvalidOperationException(
+                        $"cannot listen on {endpoint} for the pooler of {member.Name} ({config.Location}): {ex.Message}", ex);
+                }
+                listeners.Add(listener);
+            }
+        }
+
+        return (nodePooler, services);
     }
 
     private IPEndPoint? AdminEndpointFor(NodeSpec spec)
@@ -194,12 +286,22 @@ public sealed class GateHost : IAsyncDisposable
             await _admin.DisposeAsync().ConfigureAwait(false);
         foreach (var l in _listeners)
             await l.DisposeAsync().ConfigureAwait(false);
+        foreach (var p in _poolers)
+        {
+            foreach (var l in p.Listeners)
+                await l.DisposeAsync().ConfigureAwait(false);
+            await p.Pooler.DisposeAsync().ConfigureAwait(false);
+        }
+        foreach (var r in _resolvers)
+            r.Dispose();
         foreach (var w in _watches)
             await w.DisposeAsync().ConfigureAwait(false);
         foreach (var m in _monitors)
             await m.DisposeAsync().ConfigureAwait(false);
         _watches.Clear();
         _listeners.Clear();
+        _poolers.Clear();
+        _resolvers.Clear();
         _monitors.Clear();
     }
 }

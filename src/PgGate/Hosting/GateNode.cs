@@ -28,4 +28,7 @@ public sealed class GateNode
     public IReadOnlyDictionary<string, ClusterPauseControl> PauseControls { get; init; } = new Dictionary<string, ClusterPauseControl>();
 
     public ClusterPauseControl? PauseControl(string cluster) => PauseControls.GetValueOrDefault(cluster);
+
+    /// <summary>The node's poolers: its pooler port (PgBouncer's role) and the pool behind its <c>dest: pool</c> services.</summary>
+    public IReadOnlyList<NodePooler> Poolers { get; init; } = [];
 }

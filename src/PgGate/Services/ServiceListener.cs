@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using PgGate.Pooling;
 using PgGate.Services.Relay;
 
 namespace PgGate.Services;
@@ -9,7 +10,10 @@ namespace PgGate.Services;
 /// <summary>
 /// The TCP port of one service on one node. Each client gets a server from the router (waiting in the
 /// queue if need be), a connection to it within the connect timeout (retrying on another server), and
-/// then a byte relay. A client that cannot be served gets a PostgreSQL ErrorResponse saying why.
+/// then a byte relay. A client that cannot be served gets a PostgreSQL ErrorResponse saying why. A service with
+/// <c>dest: pool</c> instead hands each client to the node's <see cref="Pooling.Pooler"/> with its own
+/// <see cref="ServiceBackendResolver"/>: the pooler speaks the protocol and leases server connections on the member the
+/// service routes to at each transaction.
 /// </summary>
 public sealed partial class ServiceListener : IAsyncDisposable, IAcceptHandler
 {
@@ -21,12 +25,29 @@ public sealed partial class ServiceListener : IAsyncDisposable, IAcceptHandler
     private RelayListener? _relayListener;
     private int _sessionsInFlight;
 
+    private readonly Pooler? _pooler;
+    private readonly ServiceBackendResolver? _resolver;
+
     public ServiceListener(ServiceRouter router, IPEndPoint endpoint, ILogger logger)
     {
         _router = router;
         _endpoint = endpoint;
         _logger = logger;
     }
+
+    /// <summary>A pooled service's port: clients go to <paramref name="pooler"/>, servers chosen by <paramref name="resolver"/>.</summary>
+    public ServiceListener(ServiceRouter router, IPEndPoint endpoint, ILogger logger, Pooler pooler, ServiceBackendResolver resolver)
+        : this(router, endpoint, logger)
+    {
+        _pooler = pooler;
+        _resolver = resolver;
+    }
+
+    /// <summary>The pooler this service hands its clients to (<c>dest: pool</c>); null for a byte relay.</summary>
+    public Pooler? Pooler => _pooler;
+
+    /// <summary>The resolver that routes the pooler's checkouts for this service; null for a byte relay.</summary>
+    public ServiceBackendResolver? Resolver => _resolver;
 
     public ServiceStats Stats { get; } = new();
     public ServiceRouter Router => _router;
@@ -69,6 +90,14 @@ public sealed partial class ServiceListener : IAsyncDisposable, IAcceptHandler
                 return;
             }
             entered = true;
+
+            if (_pooler is { } pooler)
+            {
+                // Routing happens per transaction inside the pooler; failover moves clients instead of closing them.
+                owned = false;
+                await pooler.ServeClientAsync(AsSocket(clientFd), _resolver).ConfigureAwait(false);
+                return;
+            }
 
             List<ServerState>? failed = null;
             RelaySession? session = null;

@@ -25,7 +25,7 @@ public abstract class GateTest(ClusterFixture fixture) : IAsyncLifetime
         _gate = await GateUnderTest.StartAsync(Cluster, Configuration());
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         if (_gate is not null)
             await _gate.DisposeAsync();

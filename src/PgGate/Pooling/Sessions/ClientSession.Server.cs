@@ -263,9 +263,11 @@ internal sealed partial class ClientSession
             _sendingToServer = false;
             _requestStartedAt = 0;
             _transactionStartedAt = 0;
-            var message = $"the server connection was lost ({reason}); " +
-                (inTransaction || syncPoints > 0 ? "the transaction was rolled back" : "nothing was committed by this request");
-            const string Hint = "This can happen during a failover; the connection to PgGate is still usable, retry the transaction.";
+            var message = $"server connection lost ({reason}); " +
+                (inTransaction ? "the open transaction was lost (rolled back), as happens in a failover or switchover"
+                    : syncPoints > 0 ? "the request was interrupted (if it was a commit, check whether it took effect), as happens in a failover or switchover"
+                    : "nothing was committed by this request");
+            const string Hint = "The connection to PgGate is still usable: retry the transaction; it runs on the server the service routes to now.";
             var writer = new ArrayBufferWriter<byte>(256);
             for (var i = 0; i < syncPoints; i++)
             {

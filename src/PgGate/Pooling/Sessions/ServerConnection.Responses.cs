@@ -58,6 +58,24 @@ internal sealed partial class ServerConnection
             }
 
             var frame = length + 1;
+            if (code == BackendMessageCode.ErrorResponse && frame <= MaxInspectedErrorLength)
+            {
+                // A FATAL ends the server connection, not the client's: the client must not see it (Npgsql and libpq
+                // would drop their connection to PgGate). The client gets the pooler's own error when the server closes.
+                if (end - position < frame)
+                {
+                    _neededBufferSize = frame;
+                    break;
+                }
+
+                if (TryReadFatal(buffer.AsSpan(position + ProtocolConstants.MessageHeaderLength, frame - ProtocolConstants.MessageHeaderLength)) is { } fatal)
+                {
+                    FatalError = fatal;
+                    position += frame;
+                    continue;
+                }
+            }
+
             if (IsStreamed(code))
             {
                 var forward = OnStreamedMessage(code, client, output) && client is not null;
@@ -84,6 +102,55 @@ internal sealed partial class ServerConnection
         }
 
         return position;
+    }
+
+    /// <summary>Error messages up to this size are read whole to see their severity (real ones are far smaller).</summary>
+    private const int MaxInspectedErrorLength = 64 * 1024;
+
+    /// <summary>The FATAL (or PANIC) the server sent before closing, as "FATAL 57P01 message"; null if none.</summary>
+    public string? FatalError { get; private set; }
+
+    /// <summary>The error's description when its severity is FATAL or PANIC; null otherwise.</summary>
+    private static string? TryReadFatal(ReadOnlySpan<byte> fields)
+    {
+        ReadOnlySpan<byte> severity = default;
+        ReadOnlySpan<byte> localized = default;
+        ReadOnlySpan<byte> code = default;
+        ReadOnlySpan<byte> message = default;
+        while (fields.Length > 1 && fields[0] != 0)
+        {
+            var type = fields[0];
+            var rest = fields[1..];
+            var zero = rest.IndexOf((byte)0);
+            if (zero < 0)
+            {
+                return null;
+            }
+
+            var value = rest[..zero];
+            switch (type)
+            {
+                case (byte)'V': severity = value; break;
+                case (byte)'S': localized = value; break;
+                case (byte)'C': code = value; break;
+                case (byte)'M': message = value; break;
+            }
+
+            fields = rest[(zero + 1)..];
+        }
+
+        if (severity.IsEmpty)
+        {
+            severity = localized;
+        }
+
+        if (!severity.SequenceEqual("FATAL"u8) && !severity.SequenceEqual("PANIC"u8))
+        {
+            return null;
+        }
+
+        return System.Text.Encoding.UTF8.GetString(severity) + " " + System.Text.Encoding.UTF8.GetString(code) + " " +
+            System.Text.Encoding.UTF8.GetString(message);
     }
 
     /// <summary>Messages that may be large and need no inspection beyond their type.</summary>

@@ -253,6 +253,11 @@ internal sealed partial class ServerConnection
             _toClient.Reset();
         }
 
+        if (FatalError is { } fatal && CloseReason is null)
+        {
+            reason = (Backend.Name ?? Backend.ToString()) + " ended the connection: " + fatal;
+        }
+
         Close(CloseReason ?? reason);
         OnLost(CloseReason ?? reason);
     }

@@ -519,6 +519,34 @@ internal sealed class ServerPool
         }
     }
 
+    /// <summary>
+    /// A retired backend must not finish transactions that are open on it (the service moved on, e.g. to a new primary):
+    /// such connections close now and their clients get one error saying the transaction was lost, and keep their
+    /// connection to PgGate. A request running outside a transaction completes; its server closes when released.
+    /// </summary>
+    private void CloseInTransaction(string reason)
+    {
+        List<ServerConnection>? doomed = null;
+        lock (_gate)
+        {
+            foreach (var server in _servers)
+            {
+                if (server.State == ServerConnectionState.Active && server.TransactionStatus != TransactionStatus.Idle)
+                {
+                    (doomed ??= []).Add(server);
+                }
+            }
+        }
+
+        if (doomed is not null)
+        {
+            foreach (var server in doomed)
+            {
+                server.Close(reason);
+            }
+        }
+    }
+
     /// <summary>Closes every connection now and fails every waiter (KILL, SHUTDOWN).</summary>
     public void CloseAll(string reason, bool closePool)
     {
@@ -552,7 +580,7 @@ internal sealed class ServerPool
     {
         if (!_backendRetired && !Resolver.IsCurrent(Backend, Database))
         {
-            Retire($"backend {Backend} no longer serves database {DatabaseName}");
+            Retire($"{Backend.Name ?? Backend.ToString()} no longer serves this database: failover or switchover");
         }
     }
 
@@ -561,6 +589,7 @@ internal sealed class ServerPool
     {
         _backendRetired = true;
         CloseAllWhenReleased(reason);
+        CloseInTransaction(reason);
         List<ServerWaiter> waiters = [];
         lock (_gate)
         {
@@ -807,6 +836,12 @@ internal sealed class ServerPool
         Stats.AddServerLoginFailure();
         _databaseLimit.Release();
         _userLimit.Release();
+        if (Resolver is IBackendFailureListener listener && IsUnreachable(error))
+        {
+            OnBackendUnreachable(listener, error);
+            return;
+        }
+
         List<ServerWaiter>? failed = null;
         lock (_gate)
         {
@@ -831,6 +866,39 @@ internal sealed class ServerPool
             foreach (var waiter in failed)
             {
                 waiter.Fail(error.SqlState, error.Message, error.Fields?.Detail);
+            }
+        }
+    }
+
+    /// <summary>The server could not be reached at all (not a refused login): a failover may be under way.</summary>
+    private static bool IsUnreachable(ServerLoginException error) =>
+        error.Fields is null || error.SqlState is SqlState.AdminShutdown or "57P02" or SqlState.CannotConnectNow;
+
+    /// <summary>A health-routed backend is unreachable: its waiters choose their backend again (and wait, bounded by
+    /// query_wait_timeout, while the resolver has none) rather than failing; no login back-off is kept for it.</summary>
+    private void OnBackendUnreachable(IBackendFailureListener listener, ServerLoginException error)
+    {
+        List<ServerWaiter>? retry = null;
+        lock (_gate)
+        {
+            _opening--;
+            if (_servers.Count + _opening == 0)
+            {
+                while (_waitHead is { } waiter)
+                {
+                    Unlink(waiter);
+                    (retry ??= []).Add(waiter);
+                }
+            }
+        }
+
+        Pooler.OnServerLoginFailed(this, error);
+        listener.OnBackendUnreachable(Backend, error.Message);
+        if (retry is not null)
+        {
+            foreach (var waiter in retry)
+            {
+                waiter.Complete(null);
             }
         }
     }

@@ -1,0 +1,178 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using PgGate.Cluster;
+using PgGate.Pooling;
+
+namespace PgGate.Services;
+
+/// <summary>
+/// The backend resolver of a service with <c>dest: pool</c>: every checkout of the pooler goes to the PostgreSQL of a
+/// member the service routes to now (its usable servers, weighted round-robin), so after a failover the next
+/// transaction runs on the new primary. While no server is usable the pooler's clients wait (bounded by
+/// <c>query_wait_timeout</c>); a member that leaves the usable set stops being current, so its pools retire. A member
+/// that refuses connections before its checks notice is skipped until the next view or for <see cref="RetryAfter"/>.
+/// </summary>
+public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureListener, IDisposable
+{
+    /// <summary>How long a backend that could not be reached is passed over when the health checks still call it up.</summary>
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromMilliseconds(500);
+
+    private readonly ServiceRouter _router;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, BackendEndpoint> _endpoints = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<BackendEndpoint, long> _unreachableUntil = new();
+    private readonly Lock _gate = new();
+    private volatile Route _route = Route.None;
+    private ITimer? _retryTimer;
+    private int _next;
+
+    public ServiceBackendResolver(ServiceRouter router, TimeProvider? time = null)
+    {
+        _router = router;
+        _time = time ?? TimeProvider.System;
+        Update();
+    }
+
+    public ServiceRouter Router => _router;
+
+    /// <summary>The members' PostgreSQL endpoints that take new transactions now.</summary>
+    public ImmutableArray<BackendEndpoint> Current => _route.Endpoints;
+
+    public event EventHandler? Changed;
+
+    /// <summary>Call after the router applied a view (subscribe after the router): raises <see cref="Changed"/> when the
+    /// usable servers changed.</summary>
+    public void Apply(ClusterView view)
+    {
+        if (Update())
+        {
+            _unreachableUntil.Clear();
+            Changed?.Invoke(this, EventArgs.Empty);
+        }
+    }
+
+    private bool Update()
+    {
+        var usable = _router.Servers.Usable;
+        var builder = ImmutableArray.CreateBuilder<BackendEndpoint>(usable.Length);
+        var weights = ImmutableArray.CreateBuilder<int>(usable.Length);
+        foreach (var entry in usable)
+        {
+            var member = entry.State.Member;
+            if (entry.State.ConfiguredWeight <= 0)
+                continue;
+            // One instance per member: sessions recognise "same backend as last time" by reference.
+            builder.Add(_endpoints.GetOrAdd(member.Name, static (_, m) => new BackendEndpoint(m.Host, m.PgPort, m.Name), member));
+            weights.Add(entry.State.ConfiguredWeight);
+        }
+
+        var next = new Route(builder.ToImmutable(), weights.ToImmutable());
+        var previous = _route;
+        if (previous.SameAs(next))
+            return false;
+        _route = next;
+        return true;
+    }
+
+    public BackendChoice Resolve(PoolerDatabase database, string user)
+    {
+        var route = _route;
+        var endpoints = route.Endpoints;
+        if (endpoints.IsEmpty)
+        {
+            return BackendChoice.Wait($"service {_router.Name} has no server up ({ServiceRouter.Describe(_router.Servers)}); " +
+                "waiting for one, as in a failover");
+        }
+
+        var now = _time.GetTimestamp();
+        var total = 0;
+        for (var i = 0; i < endpoints.Length; i++)
+        {
+            if (IsReachable(endpoints[i], now))
+                total += route.Weights[i];
+        }
+
+        if (total == 0)
+        {
+            return BackendChoice.Wait($"service {_router.Name}: {Names(endpoints)} refused connections; waiting for the health checks " +
+                "to confirm a new server, as in a failover");
+        }
+
+        var ticket = (int)((uint)Interlocked.Increment(ref _next) % (uint)total);
+        for (var i = 0; i < endpoints.Length; i++)
+        {
+            if (!IsReachable(endpoints[i], now))
+                continue;
+            ticket -= route.Weights[i];
+            if (ticket < 0)
+                return BackendChoice.Use(endpoints[i]);
+        }
+
+        return BackendChoice.Use(endpoints[^1]);
+    }
+
+    public bool IsCurrent(BackendEndpoint backend, PoolerDatabase database)
+    {
+        foreach (var endpoint in _route.Endpoints)
+        {
+            if (endpoint.Equals(backend))
+                return true;
+        }
+
+        return false;
+    }
+
+    public void OnBackendUnreachable(BackendEndpoint backend, string reason)
+    {
+        _unreachableUntil[backend] = _time.GetTimestamp() + (long)(RetryAfter.TotalSeconds * _time.TimestampFrequency);
+        lock (_gate)
+        {
+            // Waiting clients try again once the pause is over (or at once when a new view comes first).
+            _retryTimer ??= _time.CreateTimer(static state => ((ServiceBackendResolver)state!).OnRetry(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _retryTimer.Change(RetryAfter, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnRetry() => Changed?.Invoke(this, EventArgs.Empty);
+
+    private bool IsReachable(BackendEndpoint endpoint, long now) =>
+        !_unreachableUntil.TryGetValue(endpoint, out var until) || now >= until;
+
+    private static string Names(ImmutableArray<BackendEndpoint> endpoints)
+    {
+        var names = new string[endpoints.Length];
+        for (var i = 0; i < endpoints.Length; i++)
+            names[i] = endpoints[i].Name ?? endpoints[i].ToString();
+        return string.Join(", ", names);
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _retryTimer?.Dispose();
+            _retryTimer = null;
+        }
+    }
+
+    private sealed class Route(ImmutableArray<BackendEndpoint> endpoints, ImmutableArray<int> weights)
+    {
+        public static readonly Route None = new([], []);
+
+        public ImmutableArray<BackendEndpoint> Endpoints { get; } = endpoints;
+
+        public ImmutableArray<int> Weights { get; } = weights;
+
+        public bool SameAs(Route other)
+        {
+            if (Endpoints.Length != other.Endpoints.Length)
+                return false;
+            for (var i = 0; i < Endpoints.Length; i++)
+            {
+                if (!ReferenceEquals(Endpoints[i], other.Endpoints[i]) || Weights[i] != other.Weights[i])
+                    return false;
+            }
+            return true;
+        }
+    }
+}

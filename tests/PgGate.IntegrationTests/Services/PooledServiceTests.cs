@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using Npgsql;
+using PgGate.Cluster;
+using PgGate.IntegrationTests.Fixtures;
+using PgGate.Sandbox;
+
+namespace PgGate.IntegrationTests.Services;
+
+/// <summary>
+/// Services with <c>dest: pool</c> and the node pooler, against the real cluster: routing by role through the pooler,
+/// and failover that pooled clients do not notice between transactions.
+/// </summary>
+[Collection("cluster")]
+public sealed class PooledServiceTests(ClusterFixture fixture) : GateTest(fixture)
+{
+    private static readonly TimeSpan FastPlanBound = TimeSpan.FromSeconds(15);
+    private static readonly CheckSpec PrimaryCheck = new(CheckPath.Parse("/primary"), 3, 3);
+    private readonly PooledGate _pooled = new();
+
+    protected override string Configuration() => _pooled.Yaml(Cluster);
+
+
+    [Fact]
+    public async Task Pooled_primary_and_replica_services_route_by_role_on_every_node()
+    {
+        for (var node = 0; node < 3; node++)
+        {
+            Assert.Equal((Host(0), false), await GateUnderTest.WhoAsync(Host(node), 5433));
+            var (address, inRecovery) = await GateUnderTest.WhoAsync(Host(node), 5434);
+            Assert.True(inRecovery);
+            Assert.NotEqual(Host(0), address);
+            Assert.Equal("f", await GateUnderTest.PsqlAsync(Host(node), 5433, LocalClusterUser.Test, "select pg_is_in_recovery()"));
+            Assert.Equal("t", await GateUnderTest.PsqlAsync(Host(node), 5434, LocalClusterUser.Test, "select pg_is_in_recovery()"));
+        }
+
+        // Direct services stay byte relays.
+        Assert.Equal((Host(0), false), await GateUnderTest.WhoAsync(Host(2), 5436, LocalClusterUser.Dba));
+        var primary = Gate.Host.FindListener(Cluster.Members[1].Name, Cluster.Name, "primary")!;
+        Assert.NotNull(primary.Pooler);
+        Assert.Null(Gate.Host.FindListener(Cluster.Members[1].Name, Cluster.Name, "default")!.Pooler);
+    }
+
+    [Fact]
+    public async Task The_node_pooler_on_6432_reaches_the_nodes_own_postgres()
+    {
+        for (var node = 0; node < 3; node++)
+        {
+            var (address, inRecovery) = await GateUnderTest.WhoAsync(Host(node), 6432);
+            Assert.Equal(Host(node), address);
+            Assert.Equal(node != 0, inRecovery);
+            Assert.Equal(Host(node), await GateUnderTest.PsqlAsync(Host(node), 6432, LocalClusterUser.Test, "select host(inet_server_addr())"));
+        }
+    }
+
+    [Fact]
+    public async Task A_client_idle_between_transactions_moves_to_the_new_primary_on_the_same_connection()
+    {
+        await using var connection = await GateUnderTest.OpenAsync(Host(1), 5433);
+        Assert.Equal((Host(0), false), await GateUnderTest.WhoAsync(connection));
+        var processId = connection.ProcessID;
+        await Cluster.Members[1].WaitUntilCaughtUpAsync(TestContext.Current.CancellationToken);
+
+        await Cluster.Members[0].StopAsync(StopMode.Immediate, TestContext.Current.CancellationToken);
+        await Cluster.Members[1].PromoteAsync(TestContext.Current.CancellationToken);
+        await Gate.Monitor.WaitForAsync(v => v.IsUp(Cluster.Members[1].Name, PrimaryCheck), FastPlanBound, TestContext.Current.CancellationToken);
+
+        Assert.Equal((Host(1), false), await GateUnderTest.WhoAsync(connection));
+        Assert.Equal(processId, connection.ProcessID);
+        Assert.Equal(System.Data.ConnectionState.Open, connection.State);
+    }
+
+    [Fact]
+    public async Task A_client_inside_a_transaction_gets_one_clean_error_and_its_connection_serves_the_next_transaction()
+    {
+        await Cluster.Members[0].RunSqlAsync("create table if not exists pooled_failover (id int)", "test", TestContext.Current.CancellationToken);
+        await Cluster.Members[0].RunSqlAsync("grant all on pooled_failover to test", "test", TestContext.Current.CancellationToken);
+        await using var connection = await GateUnderTest.OpenAsync(Host(2), 5433);
+        var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        await Execute(connection, "insert into pooled_failover values (1)");
+        await Cluster.Members[1].WaitUntilCaughtUpAsync(TestContext.Current.CancellationToken);
+
+        await Cluster.Members[0].StopAsync(StopMode.Fast, TestContext.Current.CancellationToken);
+        await Cluster.Members[1].PromoteAsync(TestContext.Current.CancellationToken);
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => Execute(connection, "insert into pooled_failover values (2)"));
+        Assert.Contains(error.SqlState, (string[])["08006", "57P01"]);
+        Assert.Contains("failover", error.MessageText, StringComparison.Ordinal);
+        Assert.Contains("transaction was lost", error.MessageText, StringComparison.Ordinal);
+        Assert.Equal("ERROR", error.Severity);
+        await transaction.DisposeAsync();
+
+        // The same connection: its next transaction runs on the new primary (waiting for it if need be).
+        await using (var next = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken))
+        {
+            await Execute(connection, "insert into pooled_failover values (3)");
+            await next.CommitAsync(TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal((Host(1), false), await GateUnderTest.WhoAsync(connection));
+        // Row 1 went with the lost transaction; row 3 committed on the new primary.
+        Assert.Equal("3", await Cluster.Members[1].RunSqlAsync("select id from pooled_failover order by id", "test", TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task New_transactions_wait_while_there_is_no_primary_and_run_on_the_promoted_one()
+    {
+        await using var connection = await GateUnderTest.OpenAsync(Host(0), 5433);
+        Assert.Equal((Host(0), false), await GateUnderTest.WhoAsync(connection));
+        await Cluster.Members[1].WaitUntilCaughtUpAsync(TestContext.Current.CancellationToken);
+
+        await Cluster.Members[0].StopAsync(StopMode.Immediate, TestContext.Current.CancellationToken);
+        var waited = Stopwatch.StartNew();
+        var query = GateUnderTest.WhoAsync(connection);
+        var psql = GateUnderTest.PsqlAsync(Host(2), 5433, LocalClusterUser.Test, "select host(inet_server_addr())");
+
+        // Nothing can serve them until a replica is promoted: they wait rather than fail.
+        await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+        Assert.False(query.IsCompleted, query.Exception?.ToString());
+        Assert.False(psql.IsCompleted, psql.Exception?.ToString());
+
+        await Cluster.Members[1].PromoteAsync(TestContext.Current.CancellationToken);
+        Assert.Equal((Host(1), false), await query);
+        Assert.Equal(Host(1), await psql);
+        TestContext.Current.SendDiagnosticMessage($"the waiting transaction ran {waited.ElapsedMilliseconds} ms after the primary stopped");
+    }
+
+    private static async Task Execute(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _pooled.Dispose();
+    }
+}

@@ -21,6 +21,7 @@ public sealed class FailoverFixture : IAsyncLifetime
 {
     private PatroniCluster? _cluster;
     private ILoggerFactory? _loggers;
+    private DirectoryInfo? _directory;
 
     public PatroniClusterOptions Options { get; } = CreateOptions();
 
@@ -39,7 +40,10 @@ public sealed class FailoverFixture : IAsyncLifetime
         var cancel = TestContext.Current.CancellationToken;
         _cluster = await PatroniCluster.StartAsync(Options, TestContextLogger.Instance, cancel);
         _loggers = LoggerFactory.Create(b => b.AddProvider(new FailoverLoggerProvider()).SetMinimumLevel(LogLevel.Information));
-        var config = ConfigLoader.LoadNativeFromString(Yaml(_cluster), "failover-test.yml");
+        _directory = Directory.CreateTempSubdirectory("pggate-failover-");
+        var userList = Path.Combine(_directory.FullName, "userlist.txt");
+        await File.WriteAllTextAsync(userList, string.Concat(LocalClusterUser.PigstyDefaults.Select(u => $"\"{u.Name}\" \"{u.Password}\"\n")), cancel);
+        var config = ConfigLoader.LoadNativeFromString(Yaml(_cluster, userList), "failover-test.yml");
         Gate = new GateHost(config, [.. _cluster.Members.Select(m => new NodeSpec(m.Name, m.Host))], _loggers);
         await Gate.StartAsync(cancel);
         await WaitForGateAsync(TimeSpan.FromSeconds(30), cancel);
@@ -52,16 +56,19 @@ public sealed class FailoverFixture : IAsyncLifetime
         if (_cluster is not null)
             await _cluster.DisposeAsync();
         _loggers?.Dispose();
+        _directory?.Delete(recursive: true);
     }
 
-    public static string Yaml(PatroniCluster cluster) => $$"""
+    /// <summary>Primary (5433) and replica (5434) services pooled, as Pigsty's defaults with PgGate's pooler; the default
+    /// service (5436, primary) and <c>replica-direct</c> (5444) relay to PostgreSQL; the node pooler on 6432.</summary>
+    public static string Yaml(PatroniCluster cluster, string userList) => $$"""
         clusters:
           {{cluster.Name}}:
             members:
               - { name: {{cluster.Members[0].Name}}, host: {{cluster.Members[0].Host}}, role: primary }
               - { name: {{cluster.Members[1].Name}}, host: {{cluster.Members[1].Host}}, role: replica }
               - { name: {{cluster.Members[2].Name}}, host: {{cluster.Members[2].Host}}, role: replica }
-            default_service_dest: postgres
+            default_service_dest: pool
             health:
               source: dcs
               rto: fast
@@ -69,6 +76,14 @@ public sealed class FailoverFixture : IAsyncLifetime
               dcs: { endpoints: [ "{{cluster.Etcd.ClientUrl}}" ], namespace: {{cluster.Options.Namespace}} }
             services:
               - pigsty-defaults
+              - { name: replica-direct, port: 5444, selector: "[]", backup: "[? pg_role == `primary` || pg_role == `offline` ]", check: /read-only, dest: postgres }
+        pooler:
+          pool_mode: transaction
+          auth_type: scram-sha-256
+          auth_file: {{userList}}
+          default_pool_size: 10
+          query_wait_timeout: 60
+          server_login_retry: 1
         admin: { listen: "*:9101" }
         """;
 
@@ -138,9 +153,13 @@ public sealed class FailoverFixture : IAsyncLifetime
         Timeout = 5,
     }.ConnectionString;
 
-    /// <summary>The load through PgGate's node beside <paramref name="member"/>: primary service 5433, replica service 5434.</summary>
-    public static LoadTarget GateTarget(PatroniMember member) =>
+    /// <summary>The load through PgGate's node beside <paramref name="member"/>, pooled: primary service 5433, replica service 5434.</summary>
+    public static LoadTarget PooledTarget(PatroniMember member) =>
         new(member.Host, 5433, 5434, LocalClusterUser.Test.Name, LocalClusterUser.Test.Password);
+
+    /// <summary>The load through PgGate's node beside <paramref name="member"/>, relayed: default service 5436, replica-direct 5444.</summary>
+    public static LoadTarget RelayTarget(PatroniMember member) =>
+        new(member.Host, 5436, 5444, LocalClusterUser.Test.Name, LocalClusterUser.Test.Password);
 
     private static PatroniClusterOptions CreateOptions()
     {

@@ -27,7 +27,7 @@ public sealed class FailoverScenarioTests(FailoverFixture fixture)
         var leader = await cluster.WaitForLeaderAsync(l => l is not null, TimeSpan.FromSeconds(30), Cancel);
         var sync = await SyncStandbyAsync(cluster);
         var bystander = cluster.Members.FirstOrDefault(m => m.Name != leader && m.Name != sync) ?? cluster.Members.First(m => m.Name != leader);
-        return [("pggate relay", FailoverFixture.GateTarget(bystander))];
+        return [("pggate pool", FailoverFixture.PooledTarget(bystander)), ("pggate relay", FailoverFixture.RelayTarget(bystander))];
     }
 
     [Fact]
@@ -37,7 +37,7 @@ public sealed class FailoverScenarioTests(FailoverFixture fixture)
         await fixture.ResetAsync(Cancel);
         var results = await FailoverScenario.RunAsync(fixture, "kill -9 postmaster", await GateStackAsync(),
             async (leader, _) => await fixture.Cluster.KillPostgresAsync(leader), expectNewLeader: false, Cancel);
-        AssertSafe(results[0]);
+        AssertSafe(results);
     }
 
     [Fact]
@@ -47,8 +47,8 @@ public sealed class FailoverScenarioTests(FailoverFixture fixture)
         await fixture.ResetAsync(Cancel);
         var results = await FailoverScenario.RunAsync(fixture, "stop Patroni", await GateStackAsync(),
             (leader, ct) => fixture.Cluster.StopPatroniAsync(leader, ct), expectNewLeader: true, Cancel);
-        AssertSafe(results[0]);
-        AssertFast(results[0]);
+        AssertSafe(results);
+        AssertFast(results);
     }
 
     [Fact]
@@ -58,8 +58,8 @@ public sealed class FailoverScenarioTests(FailoverFixture fixture)
         await fixture.ResetAsync(Cancel);
         var results = await FailoverScenario.RunAsync(fixture, "kill node", await GateStackAsync(),
             async (leader, _) => await fixture.Cluster.KillNodeAsync(leader), expectNewLeader: true, Cancel);
-        AssertSafe(results[0]);
-        AssertFast(results[0]);
+        AssertSafe(results);
+        AssertFast(results);
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class FailoverScenarioTests(FailoverFixture fixture)
                 zombie = leader;
                 await leader.Process!.KillAsync();
             }, expectNewLeader: true, Cancel);
-        AssertSafe(results[0]);
+        AssertSafe(results);
 
         // The scenario means something only if the old primary still says it is one.
         await using (var c = new NpgsqlConnection(FailoverFixture.Direct(zombie!)))
@@ -106,29 +106,42 @@ public sealed class FailoverScenarioTests(FailoverFixture fixture)
                 Assert.True(response.IsSuccessStatusCode, text);
                 report = JsonDocument.Parse(text).RootElement.Clone();
             }, expectNewLeader: true, Cancel);
-        var r = results[0];
-        AssertSafe(r);
+        AssertSafe(results);
         Assert.True(report.GetProperty("ok").GetBoolean());
         Assert.Equal(["leader", "pause", "switchover", "resume", "patroni"], report.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("step").GetString()));
-        Assert.Equal(r.NewLeader, report.GetProperty("new_leader").GetString());
+        Assert.Equal(results[0].NewLeader, report.GetProperty("new_leader").GetString());
         // Every node was resumed.
         Assert.All(fixture.Gate.Nodes, n => Assert.False(n.PauseControl(cluster.Name)!.IsPaused));
-        // Relay sessions to the old primary end when Patroni stops it: at most the one write in flight per writer fails.
-        Assert.True(r.FailedWrites <= 2, $"{r.FailedWrites} failed writes");
+        // Pooled clients see latency, not errors; relay sessions to the old primary end when Patroni stops it, so at most
+        // the one write in flight per relay writer fails.
+        var pooled = results.Single(r => r.Stack == "pggate pool");
+        Assert.True(pooled.FailedWrites == 0 && pooled.FailedReads == 0, $"pooled: {pooled.FailedWrites} failed writes, {pooled.FailedReads} failed reads");
+        var relay = results.Single(r => r.Stack == "pggate relay");
+        Assert.True(relay.FailedWrites <= 2, $"relay: {relay.FailedWrites} failed writes");
     }
 
-    private static void AssertSafe(FailoverResult r)
+    /// <summary>For every stack: no acknowledged write lost, none on a non-leader; pooled clients keep every connection.</summary>
+    private static void AssertSafe(IReadOnlyList<FailoverResult> results)
     {
-        Assert.True(r.AckedWrites > 20, $"too few writes to judge ({r.AckedWrites})");
-        Assert.Equal(0, r.MissingAckedWrites);
-        Assert.Equal(0, r.WrongServerWrites);
+        foreach (var r in results)
+        {
+            Assert.True(r.AckedWrites > 20, $"{r.Stack}: too few writes to judge ({r.AckedWrites})");
+            Assert.True(r.MissingAckedWrites == 0, $"{r.Stack}: {r.MissingAckedWrites} acknowledged writes missing on the new primary");
+            Assert.True(r.WrongServerWrites == 0, $"{r.Stack}: {r.WrongServerWrites} writes acknowledged by a member that does not lead");
+        }
+        var pooled = results.Single(r => r.Stack == "pggate pool");
+        Assert.True(pooled.DroppedConnections == 0, $"pooled clients lost {pooled.DroppedConnections} connections");
+        Assert.True(pooled.DroppedIdleConnections == 0, $"pooled idle clients lost {pooled.DroppedIdleConnections} connections");
     }
 
-    private static void AssertFast(FailoverResult r)
+    private static void AssertFast(IReadOnlyList<FailoverResult> results)
     {
-        Assert.NotNull(r.PostgresPromotedToFirstWriteMs);
-        Assert.True(r.PostgresPromotedToFirstWriteMs < RoutingBound.TotalMilliseconds,
-            $"first write through PgGate came {r.PostgresPromotedToFirstWriteMs:0} ms after the new leader's PostgreSQL was primary and its key was in etcd");
+        foreach (var r in results)
+        {
+            Assert.NotNull(r.PostgresPromotedToFirstWriteMs);
+            Assert.True(r.PostgresPromotedToFirstWriteMs < RoutingBound.TotalMilliseconds,
+                $"{r.Stack}: first write came {r.PostgresPromotedToFirstWriteMs:0} ms after the new leader's PostgreSQL was primary and its key was in etcd");
+        }
     }
 
     private static async Task<string?> SyncStandbyAsync(PatroniCluster cluster)

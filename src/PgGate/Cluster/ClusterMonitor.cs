@@ -255,9 +255,10 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
             _confirmUntil = now + ConfirmLimit;
             var view = BuildView(MemberFactsSnapshot());
             _current = view;
-            ProbeCompleted?.Invoke(view);
+            // Routers apply a view before waiters hear of it: a waiter (a switchover resuming clients) must find it routed.
             if (changed || previous?.Leader != state.Leader)
                 ViewChanged?.Invoke(view);
+            ProbeCompleted?.Invoke(view);
         }
         ProbeAllNow();
     }
@@ -293,9 +294,9 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
             }
             var view = BuildView(MemberFactsSnapshot());
             _current = view;
-            ProbeCompleted?.Invoke(view);
             if (changed)
                 ViewChanged?.Invoke(view);
+            ProbeCompleted?.Invoke(view);
         }
         ProbeAllNow();
     }
@@ -425,9 +426,9 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
         }
 
         _current = view;
-        ProbeCompleted?.Invoke(view);
         if (changed)
             ViewChanged?.Invoke(view);
+        ProbeCompleted?.Invoke(view);
 
         var next = TimeSpan.MaxValue;
         var leadsNow = false;

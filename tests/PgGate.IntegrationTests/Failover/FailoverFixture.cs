@@ -72,6 +72,7 @@ public sealed class FailoverFixture : IAsyncLifetime
             health:
               source: dcs
               rto: fast
+              sql: { user: dbuser_monitor, password: DBUser.Monitor }
               patroni: { username: {{cluster.Options.RestUsername}}, password: {{cluster.Options.RestPassword}} }
               dcs: { endpoints: [ "{{cluster.Etcd.ClientUrl}}" ], namespace: {{cluster.Options.Namespace}} }
             services:

@@ -115,7 +115,7 @@ public sealed class SwitchoverCoordinator
             var fence = usePromote ? old : null;
             var pauses = new Task<PauseOutcome>[_nodes.Count];
             for (var i = 0; i < _nodes.Count; i++)
-                pauses[i] = _nodes[i].PauseAsync(_cluster.Name, request.DrainTimeout, request.HoldLimit, fence, cancellationToken);
+                pauses[i] = PauseOnAsync(_nodes[i], _cluster.Name, request.DrainTimeout, request.HoldLimit, fence, cancellationToken);
             try
             {
                 await Task.WhenAll(pauses).ConfigureAwait(false);
@@ -139,7 +139,7 @@ public sealed class SwitchoverCoordinator
             waitStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var waits = new Task<string>[_nodes.Count];
             for (var i = 0; i < _nodes.Count; i++)
-                waits[i] = _nodes[i].WaitForLeaderAsync(_cluster.Name, candidate?.Name, old, request.PromoteTimeout + request.LeaderTimeout, waitStop.Token);
+                waits[i] = WaitOnAsync(_nodes[i], _cluster.Name, candidate?.Name, old, request.PromoteTimeout + request.LeaderTimeout, waitStop.Token);
             var all = Task.WhenAll(waits);
             if (patroni is not null)
             {
@@ -201,7 +201,7 @@ public sealed class SwitchoverCoordinator
             var r = Stopwatch.GetTimestamp();
             var resumes = new Task[_nodes.Count];
             for (var i = 0; i < _nodes.Count; i++)
-                resumes[i] = _nodes[i].ResumeAsync(_cluster.Name, CancellationToken.None);
+                resumes[i] = ResumeOnAsync(_nodes[i], _cluster.Name);
             var failed = new List<string>();
             for (var i = 0; i < resumes.Length; i++)
             {
@@ -246,6 +246,27 @@ public sealed class SwitchoverCoordinator
             }
         }
         return Done(error is null, old, newLeader, error);
+    }
+
+    // A node that fails before its first await still fails as a task, so one bad node never skips the others.
+    private static async Task<PauseOutcome> PauseOnAsync(ISwitchoverNode node, string cluster, TimeSpan drain, TimeSpan hold, string? fence,
+        CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        return await node.PauseAsync(cluster, drain, hold, fence, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<string> WaitOnAsync(ISwitchoverNode node, string cluster, string? expected, string old, TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        return await node.WaitForLeaderAsync(cluster, expected, old, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task ResumeOnAsync(ISwitchoverNode node, string cluster)
+    {
+        await Task.Yield();
+        await node.ResumeAsync(cluster, CancellationToken.None).ConfigureAwait(false);
     }
 
     private static string DescribePauses(Task<PauseOutcome>[] pauses, string? fence)

@@ -120,6 +120,44 @@ public sealed class FailoverScenarioTests(FailoverFixture fixture)
         Assert.True(relay.FailedWrites <= 2, $"relay: {relay.FailedWrites} failed writes");
     }
 
+    [Fact]
+    public async Task Planned_switchover_from_the_command_line_reports_each_step_and_pooled_clients_see_no_error()
+    {
+        var cluster = fixture.RequireCluster();
+        await fixture.ResetAsync(Cancel);
+        var config = Path.Combine(Path.GetTempPath(), $"pggate-failover-{Guid.NewGuid():N}.yml");
+        await File.WriteAllTextAsync(config, FailoverFixture.Yaml(cluster, "/dev/null"), Cancel);
+        try
+        {
+            // A wrong candidate: one line, exit 1, nothing paused.
+            var (code, stdout, stderr) = await Cli.PggateProcess.RunAsync("switchover", cluster.Name, "-c", config, "--to", "pg-test-9");
+            Assert.Equal(1, code);
+            Assert.Equal("pggate: switchover of pg-test failed: cluster pg-test has no member 'pg-test-9' (members: pg-test-1, pg-test-2, pg-test-3)", stderr.Trim());
+            Assert.Equal("", stdout);
+
+            string output = "";
+            var results = await FailoverScenario.RunAsync(fixture, "switchover (pggate CLI)", await GateStackAsync(),
+                async (leader, ct) =>
+                {
+                    var target = await fixture.WaitForSyncStandbyAsync(leader.Name, TimeSpan.FromSeconds(30), ct);
+                    var (exit, o, e) = await Cli.PggateProcess.RunAsync("switchover", cluster.Name, "-c", config, "--to", target);
+                    output = o;
+                    TestContext.Current.TestOutputHelper?.WriteLine(o + e);
+                    Assert.True(exit == 0, o + e);
+                }, expectNewLeader: true, Cancel);
+            AssertSafe(results);
+            var steps = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0]).ToList();
+            Assert.Equal(["leader", "pause", "switchover", "resume", "patroni", "done"], steps);
+            Assert.Contains($"-> {results[0].NewLeader}", output, StringComparison.Ordinal);
+            var pooled = results.Single(r => r.Stack == "pggate pool");
+            Assert.True(pooled.FailedWrites == 0, $"pooled: {pooled.FailedWrites} failed writes");
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
     /// <summary>For every stack: no acknowledged write lost, none on a non-leader; pooled clients keep every connection.</summary>
     private static void AssertSafe(IReadOnlyList<FailoverResult> results)
     {

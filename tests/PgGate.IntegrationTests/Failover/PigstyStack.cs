@@ -115,7 +115,7 @@ public sealed class PigstyStack : IAsyncDisposable
               - { name: {{cluster.Members[1].Name}}, host: {{cluster.Members[1].Host}}, role: replica, pooler_port: {{PgBouncerPort}} }
               - { name: {{cluster.Members[2].Name}}, host: {{cluster.Members[2].Host}}, role: replica, pooler_port: {{PgBouncerPort}} }
             default_service_dest: pgbouncer
-            health: { source: patroni, rto: {{cluster.Options.Timers.ToString().ToLowerInvariant()}} }
+            health: { source: patroni, rto: fast }   # the Patroni sandbox runs Pigsty's fast plan
             services: [ pigsty-defaults ]
         """;
 

@@ -8,7 +8,7 @@ namespace PgGate.IntegrationTests.Failover;
 
 /// <summary>
 /// The stack PgGate replaces, configured as Pigsty configures it, in front of the failover fixture's Patroni cluster:
-/// PgBouncer 1.18 beside every member (transaction pooling, to its own PostgreSQL; on port 6433 since PgGate's node
+/// PgBouncer 1.18 beside every member (transaction pooling, to its own PostgreSQL; Pigsty's pgbouncer.ini less max_prepared_statements, which 1.18 lacks; on port 6433 since PgGate's node
 /// pooler holds 6432) and HAProxy 2.6 with Pigsty's <c>haproxy.cfg</c> and the service files PgGate's HAProxy renderer
 /// (<c>pggate check-config --haproxy</c>) writes for Pigsty's default services, checking Patroni's REST API with the
 /// same RTO plan as the Patroni cluster (<c>fast</c>). HAProxy binds one address of its own. Every process is stopped by
@@ -67,7 +67,6 @@ public sealed class PigstyStack : IAsyncDisposable
                     max_db_connections = 100
                     max_user_connections = 100
                     ignore_startup_parameters = extra_float_digits,application_name,TimeZone,DateStyle,IntervalStyle,search_path
-                    max_prepared_statements = 256
                     pidfile = {directory.FullName}/pgbouncer-{m.Name}.pid
                     logfile = {directory.FullName}/pgbouncer-{m.Name}.log
 

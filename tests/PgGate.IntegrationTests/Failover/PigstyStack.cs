@@ -78,7 +78,9 @@ public sealed class PigstyStack : IAsyncDisposable
             // pg_default_service_dest: pgbouncer and the cluster's RTO plan; every `bind *:` moved to HAProxy's own address.
             var config = ConfigLoader.LoadNativeFromString(Yaml(cluster), "pigsty-haproxy.yml").Clusters[0];
             var confd = Directory.CreateDirectory(Path.Combine(directory.FullName, "conf.d"));
-            foreach (var (file, text) in HaproxyConfigRenderer.RenderServiceFiles(config, cluster.Members[0].Host))
+            foreach (var (file, text) in HaproxyConfigRenderer.RenderServiceFiles(config, cluster.Members[0].Host,
+                // Pigsty writes the fast plan's 0.5s, which HAProxy 2.6 refuses; 500ms is the same time.
+                new HaproxyRenderOptions { HaproxyCompatibleTimes = true }))
                 await File.WriteAllTextAsync(Path.Combine(confd.FullName, file), text.Replace("bind *:", $"bind {address}:", StringComparison.Ordinal), cancellationToken);
             var main = HaproxyConfigRenderer.RenderMain(new HaproxyMainSettings
             {

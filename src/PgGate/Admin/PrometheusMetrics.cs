@@ -95,6 +95,7 @@ public static class PrometheusMetrics
                 sb.Sample("pggate_server_connect_errors_total", sl, e.State.FailedConnects);
             }
         }
+        PoolStatus.WriteMetrics(sb, node);
         return sb.ToString();
     }
 }

@@ -24,6 +24,8 @@ public static class StatusJson
                     WriteCluster(w, monitor, node);
             }
             w.WriteEndArray();
+            if (node is not null)
+                PoolStatus.WriteJson(w, node);
             w.WriteEndObject();
         }
         return stream.ToArray();
@@ -104,6 +106,7 @@ public static class StatusJson
         w.WriteString("service", s.Name);
         w.WriteString("listen", l.Endpoint.ToString());
         w.WriteString("dest", s.Dest.ToString());
+        w.WriteBoolean("pooled", l.Pooler is not null);
         w.WriteString("check", s.Check);
         w.WriteString("balance", s.Balance.ToString().ToLowerInvariant());
         w.WriteNumber("maxconn", s.MaxConn);

@@ -73,6 +73,7 @@ public static class StatusPage
             }
             sb.Append("</table>");
         }
+        PoolStatus.WriteHtml(sb, node);
         return sb.Append("</body></html>").ToString();
     }
 

@@ -57,6 +57,7 @@ internal static class DemoCommand
 
             await using (sandbox)
             {
+                config = WithUserList(config, sandbox);
                 var nodes = cluster.Members.Select(m => new NodeSpec(m.Name, m.Host)).ToArray();
                 await using var host = new GateHost(config, nodes, loggers);
                 try
@@ -86,6 +87,17 @@ internal static class DemoCommand
         return command;
     }
 
+    /// <summary>The pooler authenticates clients against the sandbox's users, written as PgBouncer's userlist.txt.</summary>
+    internal static GateConfig WithUserList(GateConfig config, LocalCluster sandbox)
+    {
+        var path = Path.Combine(sandbox.BaseDirectory, "userlist.txt");
+        File.WriteAllText(path, string.Concat(sandbox.Options.Users.Select(u => $"\"{u.Name}\" \"{u.Password}\"\n")));
+        var clusters = config.Clusters
+            .Select(c => c.Pooler is { } p ? c with { Pooler = p with { Settings = p.Settings with { AuthFile = path } } } : c)
+            .ToArray();
+        return config with { Clusters = clusters };
+    }
+
     internal static string DemoUrls(ClusterConfig cluster)
     {
         var sb = new System.Text.StringBuilder();
@@ -93,11 +105,17 @@ internal static class DemoCommand
         foreach (var s in cluster.Services)
         {
             var user = s.Name switch { "default" => "dbuser_dba:DBUser.DBA", "offline" => "dbuser_stats:DBUser.Stats", _ => "test:test" };
-            sb.Append($"  {s.Name,-8} {s.Check,-11} ");
+            sb.Append($"  {s.Name,-8} {s.Check,-11} {(s.Dest.Kind == DestinationKind.Pool ? "pooled" : "direct"),-7} ");
             sb.Append(string.Join("  ", cluster.Members.Select(m => $"postgres://{user}@{m.Host}:{s.Port}/test")));
             sb.Append('\n');
         }
-        sb.Append("\n  members  direct    ").Append(string.Join("  ", cluster.Members.Select(m => $"postgres://test:test@{m.Host}:{m.PgPort}/test")));
+        if (cluster.Pooler is { Listen: true })
+        {
+            sb.Append($"  {"pooler",-8} {"own member",-11} {"pooled",-7} ");
+            sb.Append(string.Join("  ", cluster.Members.Select(m => $"postgres://test:test@{m.Host}:{m.PoolerPort}/test")));
+            sb.Append('\n');
+        }
+        sb.Append("\n  members  direct              ").Append(string.Join("  ", cluster.Members.Select(m => $"postgres://test:test@{m.Host}:{m.PgPort}/test")));
         sb.Append("\n  status   ").Append(string.Join("  ", cluster.Members.Select(m => $"http://{m.Host}:9101/")));
         sb.Append("\n\n  try: psql postgres://test:test@127.0.0.12:5433/test -c 'select inet_server_addr(), pg_is_in_recovery()'\n");
         sb.Append("  Ctrl-C stops everything and removes the data.\n\n");

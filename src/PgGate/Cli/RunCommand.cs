@@ -45,6 +45,11 @@ internal static class RunCommand
             {
                 foreach (var l in n.Listeners)
                     log.LogInformation("{Service} listening on {Endpoint} -> {Dest} of {Check} members", l.Router.Name, l.Endpoint, l.Router.Service.Dest, l.Router.Service.Check);
+                foreach (var p in n.Poolers)
+                {
+                    foreach (var l in p.Listeners)
+                        log.LogInformation("pooler listening on {Endpoint} -> {Member} PostgreSQL, pool_mode {Mode}", l.Endpoint, p.Member?.Name, p.Config.Settings.PoolMode);
+                }
                 if (n.AdminEndpoint is { } admin)
                     log.LogInformation("status page and /metrics on http://{Admin}/", admin);
             }

@@ -90,6 +90,8 @@ public static class ConfigReport
                 sb.Append("  <- this node");
             sb.Append('\n');
         }
+        if (cluster.Pooler is { } pooler)
+            RenderPooler(sb, pooler, self);
         sb.Append("  services run on ").Append(self is null ? "every member" : "this node").Append(":\n");
 
         var documents = new List<IReadOnlyDictionary<string, object?>>(cluster.Members.Count);
@@ -123,10 +125,90 @@ public static class ConfigReport
                     .Append(" weight ").Append(Int(m.Weight));
                 if (server.IsBackup)
                     sb.Append(" backup");
+                if (s.Dest.Kind == DestinationKind.Pool)
+                    sb.Append(" pooled");
                 sb.Append('\n');
             }
         }
     }
+
+    private static void RenderPooler(StringBuilder sb, PoolerConfig pooler, MemberConfig? self)
+    {
+        var p = pooler.Settings;
+        sb.Append("  pooler  [").Append(pooler.Location).Append("]\n");
+        sb.Append("    listen ");
+        if (!pooler.Listen)
+            sb.Append("off (only dest: pool services use it)");
+        else
+        {
+            sb.Append(p.ListenAddr).Append(':');
+            if (self is not null)
+                sb.Append(Int(self.PoolerPort)).Append(" -> ").Append(self.Host).Append(':').Append(Int(self.PgPort));
+            else
+                sb.Append("<pooler_port of each member> -> that member's PostgreSQL");
+        }
+        sb.Append("  pool_mode ").Append(PoolerConfigReader.Name(p.PoolMode)).Append('\n');
+        sb.Append("    auth_type ").Append(PoolerConfigReader.Name(p.AuthType))
+            .Append("  auth_file ").Append(p.AuthFile ?? "none");
+        if (p.AuthType == Pooling.PoolerAuthType.Hba)
+            sb.Append("  auth_hba_file ").Append(p.AuthHbaFile ?? "none");
+        if (p.AuthUser is not null)
+            sb.Append("  auth_user ").Append(p.AuthUser).Append("  auth_query ").Append(p.AuthQuery);
+        sb.Append('\n');
+        sb.Append("    client_tls_sslmode ").Append(PoolerConfigReader.Name(p.ClientTlsSslMode));
+        if (p.ClientTlsSslMode != Pooling.ClientTlsMode.Disable)
+            sb.Append("  cert ").Append(p.ClientTlsCertFile).Append("  key ").Append(p.ClientTlsKeyFile).Append("  ca ").Append(p.ClientTlsCaFile);
+        sb.Append("  admin_users ").AppendJoin(", ", p.AdminUsers).Append("  stats_users ").AppendJoin(", ", p.StatsUsers).Append('\n');
+        sb.Append("    max_client_conn ").Append(Int(p.MaxClientConn)).Append("  default_pool_size ").Append(Int(p.DefaultPoolSize))
+            .Append("  min_pool_size ").Append(Int(p.MinPoolSize)).Append("  reserve_pool_size ").Append(Int(p.ReservePoolSize))
+            .Append("  reserve_pool_timeout ").Append(Seconds(p.ReservePoolTimeout))
+            .Append("  max_db_connections ").Append(Int(p.MaxDbConnections)).Append("  max_user_connections ").Append(Int(p.MaxUserConnections)).Append('\n');
+        sb.Append("    query_wait_timeout ").Append(Seconds(p.QueryWaitTimeout)).Append("  server_connect_timeout ").Append(Seconds(p.ServerConnectTimeout))
+            .Append("  server_login_retry ").Append(Seconds(p.ServerLoginRetry)).Append("  server_lifetime ").Append(Seconds(p.ServerLifetime))
+            .Append("  server_idle_timeout ").Append(Seconds(p.ServerIdleTimeout)).Append('\n');
+        sb.Append("    client_idle_timeout ").Append(Seconds(p.ClientIdleTimeout)).Append("  client_login_timeout ").Append(Seconds(p.ClientLoginTimeout))
+            .Append("  idle_transaction_timeout ").Append(Seconds(p.IdleTransactionTimeout)).Append('\n');
+        sb.Append("    server_reset_query ").Append(p.ServerResetQuery.Length == 0 ? "none" : p.ServerResetQuery)
+            .Append("  server_reset_query_always ").Append(p.ServerResetQueryAlways ? "1" : "0")
+            .Append("  max_prepared_statements ").Append(Int(p.MaxPreparedStatements)).Append("  max_packet_size ").Append(Int(p.MaxPacketSize)).Append('\n');
+        sb.Append("    ignore_startup_parameters ").AppendJoin(", ", p.IgnoreStartupParameters).Append('\n');
+        foreach (var d in p.Databases)
+        {
+            sb.Append("    database ").Append(d.Name).Append(" =");
+            sb.Append(" host=").Append(d.Host ?? "<the member's PostgreSQL>");
+            if (d.Host is not null)
+                sb.Append(" port=").Append(Int(d.Port));
+            if (d.DbName is not null)
+                sb.Append(" dbname=").Append(d.DbName);
+            if (d.User is not null)
+                sb.Append(" user=").Append(d.User);
+            if (d.AuthUser is not null)
+                sb.Append(" auth_user=").Append(d.AuthUser);
+            if (d.PoolMode is { } mode)
+                sb.Append(" pool_mode=").Append(PoolerConfigReader.Name(mode));
+            if (d.PoolSize is { } size)
+                sb.Append(" pool_size=").Append(Int(size));
+            if (d.MinPoolSize is { } min)
+                sb.Append(" min_pool_size=").Append(Int(min));
+            if (d.ReservePool is { } reserve)
+                sb.Append(" reserve_pool=").Append(Int(reserve));
+            if (d.MaxDbConnections is { } limit)
+                sb.Append(" max_db_connections=").Append(Int(limit));
+            sb.Append('\n');
+        }
+        foreach (var u in p.Users)
+        {
+            sb.Append("    user ").Append(u.Name).Append(" =");
+            if (u.PoolMode is { } mode)
+                sb.Append(" pool_mode=").Append(PoolerConfigReader.Name(mode));
+            if (u.MaxUserConnections is { } limit)
+                sb.Append(" max_user_connections=").Append(Int(limit));
+            sb.Append('\n');
+        }
+    }
+
+    private static string Seconds(TimeSpan value) =>
+        value <= TimeSpan.Zero ? "0" : value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + "s";
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -186,7 +186,8 @@ public static class HaproxyConfigRenderer
 
     private static void ServerLine(StringBuilder sb, ClusterConfig cluster, ServiceConfig service, MemberConfig m)
     {
-        sb.Append("    server ").Append(m.Name).Append(' ').Append(m.Host).Append(':').Append(Int(service.Dest.PortOn(m)));
+        // Pigsty's HAProxy sends a pooled service to PgBouncer on the member; PgGate pools it itself (dest pool).
+        sb.Append("    server ").Append(m.Name).Append(' ').Append(m.Host).Append(':').Append(Int(service.Dest.Kind == DestinationKind.Pool ? m.PoolerPort : service.Dest.PortOn(m)));
         if (cluster.Health.Patroni.Ssl)
             sb.Append(" check-ssl ca-file ").Append(cluster.Health.Patroni.CaFile ?? PigstyDefaults.PatroniCaFile);
         sb.Append(" check port ").Append(Int(m.PatroniPort)).Append(" weight ").Append(Int(m.Weight));

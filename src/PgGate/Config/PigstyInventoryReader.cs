@@ -146,6 +146,15 @@ internal static partial class PigstyInventoryReader
         }
         SelectorCheck.Check(services, members);
 
+        var pooler = ReadPooler(name, hosts, clusterNode);
+        defaultDest = PoolInsteadOfPgbouncer(defaultDest, pooler);
+        for (var i = 0; i < services.Count; i++)
+        {
+            var dest = PoolInsteadOfPgbouncer(services[i].Config.Dest, pooler);
+            if (dest != services[i].Config.Dest)
+                services[i] = services[i] with { Config = services[i].Config with { Dest = dest } };
+        }
+
         string? vip = null;
         if (Get(vars, "pg_vip_enabled") is { } vipEnabled && AnsibleBool(vipEnabled))
         {
@@ -168,6 +177,7 @@ internal static partial class PigstyInventoryReader
             Services = serviceConfigs,
             Vip = vip,
             DefaultServiceDest = defaultDest,
+            Pooler = pooler,
             Location = clusterNode.Location,
         };
         return new ClusterDraft(config, clusterNode, memberDrafts, services);

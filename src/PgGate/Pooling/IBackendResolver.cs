@@ -18,4 +18,8 @@ public interface IBackendResolver
 
     /// <summary>Raised when choices may have changed; clients waiting for a backend re-resolve, stale connections close.</summary>
     event EventHandler? Changed;
+
+    /// <summary>The front door's name in pool listings (<see cref="PoolInfo.FrontDoor"/>): a service such as
+    /// <c>pg-test-primary</c>; null for the pooler's own port.</summary>
+    string? Name => null;
 }

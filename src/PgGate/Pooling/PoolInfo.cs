@@ -14,6 +14,10 @@ public sealed record PoolInfo
 
     public string? BackendName { get; init; }
 
+    /// <summary>The front door whose clients use the pool: a <c>dest: pool</c> service (its resolver's
+    /// <see cref="IBackendResolver.Name"/>), or null for the pooler's own port.</summary>
+    public string? FrontDoor { get; init; }
+
     /// <summary>cl_active: logged-in clients of the pool not waiting for a server.</summary>
     public int ClientsActive { get; init; }
 

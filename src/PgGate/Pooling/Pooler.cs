@@ -157,6 +157,7 @@ public sealed partial class Pooler : IAsyncDisposable
                 User = pool.LoginUser,
                 Backend = pool.Backend.ToString(),
                 BackendName = pool.Backend.Name,
+                FrontDoor = pool.Resolver.Name,
                 ClientsActive = clients.Active,
                 ClientsWaiting = clients.Waiting,
                 ClientsActiveCancelRequests = clients.ActiveCancel,

@@ -24,7 +24,6 @@ public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureLi
     private readonly Lock _gate = new();
     private volatile Route _route = Route.None;
     private ITimer? _retryTimer;
-    private int _next;
 
     public ServiceBackendResolver(ServiceRouter router, TimeProvider? time = null)
     {
@@ -34,6 +33,9 @@ public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureLi
     }
 
     public ServiceRouter Router => _router;
+
+    /// <summary>The service's name (<c>pg-test-primary</c>), which labels its pools.</summary>
+    public string Name => _router.Name;
 
     /// <summary>The members' PostgreSQL endpoints that take new transactions now.</summary>
     public ImmutableArray<BackendEndpoint> Current => _route.Endpoints;
@@ -85,30 +87,33 @@ public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureLi
         }
 
         var now = _time.GetTimestamp();
-        var total = 0;
-        for (var i = 0; i < endpoints.Length; i++)
+        var best = -1;
+        lock (route)
         {
-            if (IsReachable(endpoints[i], now))
-                total += route.Weights[i];
+            // Smooth weighted round-robin (as the relay's picker): weights interleave instead of coming in runs.
+            var total = 0;
+            for (var i = 0; i < endpoints.Length; i++)
+            {
+                if (!IsReachable(endpoints[i], now))
+                    continue;
+                var weight = route.Weights[i];
+                route.Current[i] += weight;
+                total += weight;
+                if (best < 0 || route.Current[i] > route.Current[best])
+                    best = i;
+            }
+
+            if (best >= 0)
+                route.Current[best] -= total;
         }
 
-        if (total == 0)
+        if (best < 0)
         {
             return BackendChoice.Wait($"service {_router.Name}: {Names(endpoints)} refused connections; waiting for the health checks " +
                 "to confirm a new server, as in a failover");
         }
 
-        var ticket = (int)((uint)Interlocked.Increment(ref _next) % (uint)total);
-        for (var i = 0; i < endpoints.Length; i++)
-        {
-            if (!IsReachable(endpoints[i], now))
-                continue;
-            ticket -= route.Weights[i];
-            if (ticket < 0)
-                return BackendChoice.Use(endpoints[i]);
-        }
-
-        return BackendChoice.Use(endpoints[^1]);
+        return BackendChoice.Use(endpoints[best]);
     }
 
     public bool IsCurrent(BackendEndpoint backend, PoolerDatabase database)
@@ -162,6 +167,9 @@ public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureLi
         public ImmutableArray<BackendEndpoint> Endpoints { get; } = endpoints;
 
         public ImmutableArray<int> Weights { get; } = weights;
+
+        /// <summary>Smooth round-robin accumulators, under the route's lock.</summary>
+        public int[] Current { get; } = new int[endpoints.Length];
 
         public bool SameAs(Route other)
         {

@@ -21,8 +21,8 @@ public sealed class PigstyInventoryRunTests(ClusterFixture fixture) : IAsyncLife
     {
         await fixture.ResetAsync(TestContext.Current.CancellationToken);
         _inventory = Path.Combine(Path.GetTempPath(), $"pggate-inventory-{Guid.NewGuid():N}.yml");
-        // Pigsty's documented inventory shape; dest postgres because this sandbox has no PgBouncer on 6432, and the sql
-        // health source because it has no Patroni on 8008.
+        // Pigsty's documented inventory shape; dest postgres and pgbouncer_enabled false because this sandbox has no
+        // /etc/pgbouncer files for PgGate's pooler (PgBouncer's place), and the sql health source because it has no Patroni on 8008.
         await File.WriteAllTextAsync(_inventory, $$"""
             all:
               children:
@@ -35,6 +35,7 @@ public sealed class PigstyInventoryRunTests(ClusterFixture fixture) : IAsyncLife
                   vars:
                     pg_cluster: pg-test
                     pg_default_service_dest: postgres
+                    pgbouncer_enabled: false
                     pggate_health_source: sql
                     pg_rto: fast
               vars:

@@ -83,17 +83,6 @@ public sealed class PoolingFixture : IAsyncLifetime
         }
     }
 
-    internal static string[] Hosts()
-    {
-        var given = Environment.GetEnvironmentVariable(HostsVariable);
-        if (string.IsNullOrWhiteSpace(given))
-            return ["127.0.0.82", "127.0.0.84", "127.0.0.85"];
-        var list = given.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (list.Length != 3 || !list.All(h => IPAddress.TryParse(h, out _)))
-            throw new InvalidOperationException($"{HostsVariable}='{given}' must be three comma-separated IPv4 loopback addresses.");
-        return list;
-    }
-
     /// <summary>Server-side methods the pooler must speak: MD5 for one role, trust for another, SCRAM for the rest.</summary>
     private static async Task PrependHbaAsync(LocalMember member)
     {
@@ -203,6 +192,17 @@ public sealed class PoolingFixture : IAsyncLifetime
         }
 
         return result;
+    }
+
+    private static string[] Hosts()
+    {
+        var given = Environment.GetEnvironmentVariable(HostsVariable);
+        if (string.IsNullOrWhiteSpace(given))
+            return ["127.0.0.82", "127.0.0.84", "127.0.0.85"];
+        var list = given.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (list.Length != 3 || !list.All(h => IPAddress.TryParse(h, out _)))
+            throw new InvalidOperationException($"{HostsVariable}='{given}' must be three comma-separated IPv4 loopback addresses.");
+        return list;
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Npgsql;
 using PgGate.Cluster;
 using PgGate.IntegrationTests.Fixtures;
@@ -38,6 +39,44 @@ public sealed class PooledServiceTests(ClusterFixture fixture) : GateTest(fixtur
         var primary = Gate.Host.FindListener(Cluster.Members[1].Name, Cluster.Name, "primary")!;
         Assert.NotNull(primary.Pooler);
         Assert.Null(Gate.Host.FindListener(Cluster.Members[1].Name, Cluster.Name, "default")!.Pooler);
+    }
+
+    [Fact]
+    public async Task Pools_show_in_the_status_json_the_metrics_and_the_status_page()
+    {
+        await using (var connection = await GateUnderTest.OpenAsync(Host(1), 5433))
+        {
+            Assert.Equal((Host(0), false), await GateUnderTest.WhoAsync(connection));
+        }
+        Assert.Equal((Host(1), true), await GateUnderTest.WhoAsync(Host(1), 6432));
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var status = JsonDocument.Parse(await http.GetStringAsync($"http://{Host(1)}:9101/api/status", TestContext.Current.CancellationToken));
+        var pooler = Assert.Single(status.RootElement.GetProperty("poolers").EnumerateArray());
+        Assert.Equal(Cluster.Members[1].Name, pooler.GetProperty("member").GetString());
+        Assert.Equal($"{Host(1)}:6432", Assert.Single(pooler.GetProperty("listen").EnumerateArray()).GetString());
+        var pools = pooler.GetProperty("pools").EnumerateArray().ToList();
+        var primary = Assert.Single(pools, p => p.GetProperty("front_door").GetString() == "pg-test-primary");
+        Assert.Equal(Cluster.Members[0].Name, primary.GetProperty("backend_name").GetString());
+        Assert.Equal(("test", "test"), (primary.GetProperty("database").GetString(), primary.GetProperty("user").GetString()));
+        Assert.True(primary.GetProperty("total_xact_count").GetInt64() >= 1);
+        Assert.True(primary.GetProperty("sv_idle").GetInt32() + primary.GetProperty("sv_active").GetInt32() >= 1);
+        var own = Assert.Single(pools, p => p.GetProperty("front_door").GetString() == "pooler");
+        Assert.Equal(Cluster.Members[1].Name, own.GetProperty("backend_name").GetString());
+        Assert.Contains(status.RootElement.GetProperty("clusters")[0].GetProperty("services").EnumerateArray(),
+            s => s.GetProperty("service").GetString() == "primary" && s.GetProperty("pooled").GetBoolean());
+
+        var metrics = await http.GetStringAsync($"http://{Host(1)}:9101/metrics", TestContext.Current.CancellationToken);
+        Assert.Contains("# TYPE pggate_pool_transactions_total counter", metrics, StringComparison.Ordinal);
+        Assert.Matches(
+            $"pggate_pool_transactions_total\\{{node=\"{Cluster.Members[1].Name}\",front_door=\"pg-test-primary\",database=\"test\",user=\"test\",backend=\"{Cluster.Members[0].Name}\"\\}} [1-9]",
+            metrics);
+        Assert.Contains("pggate_pool_servers_idle{", metrics, StringComparison.Ordinal);
+        Assert.Contains("pggate_pooler_logins_total{", metrics, StringComparison.Ordinal);
+
+        var page = await http.GetStringAsync($"http://{Host(1)}:9101/", TestContext.Current.CancellationToken);
+        Assert.Contains("<h2>pooler</h2>", page, StringComparison.Ordinal);
+        Assert.Contains("<td>pg-test-primary</td><td>test</td><td>test</td>", page, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -99,6 +138,32 @@ public sealed class PooledServiceTests(ClusterFixture fixture) : GateTest(fixtur
         Assert.Equal((Host(1), false), await GateUnderTest.WhoAsync(connection));
         // Row 1 went with the lost transaction; row 3 committed on the new primary.
         Assert.Equal("3", await Cluster.Members[1].RunSqlAsync("select id from pooled_failover order by id", "test", TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_transaction_on_a_replica_that_leaves_the_replica_service_gets_one_clean_error_and_the_client_moves_on()
+    {
+        await using var connection = await GateUnderTest.OpenAsync(Host(0), 5434);
+        var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        for (var attempt = 0; (await GateUnderTest.WhoAsync(connection)).Address != Host(1); attempt++)
+        {
+            // Round-robin over the replicas: the next transaction lands on the other one.
+            Assert.True(attempt < 4, "the replica service never chose pg-test-2");
+            await transaction.CommitAsync(TestContext.Current.CancellationToken);
+            transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        }
+
+        // pg-test-2 is promoted: it stays up, but as a primary it is only a backup of the replica service now.
+        await Cluster.Members[1].PromoteAsync(TestContext.Current.CancellationToken);
+        var listener = Gate.Host.FindListener(Cluster.Members[0].Name, Cluster.Name, "replica")!;
+        await PgClient.WaitUntilAsync(() => Task.FromResult(!listener.Router.Servers.IsUsable(listener.Router.Servers.Find(Cluster.Members[1].Name)!.State)),
+            FastPlanBound, "pg-test-2 to leave the replica service");
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => GateUnderTest.WhoAsync(connection));
+        Assert.Equal("08006", error.SqlState);
+        Assert.Contains("failover or switchover", error.MessageText, StringComparison.Ordinal);
+        await transaction.DisposeAsync();
+        Assert.Equal((Host(2), true), await GateUnderTest.WhoAsync(connection));
     }
 
     [Fact]

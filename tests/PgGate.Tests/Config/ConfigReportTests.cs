@@ -15,12 +15,12 @@ public class ConfigReportTests
         Assert.DoesNotContain("pg-meta", text);
         Assert.Contains("""
               service pg-test-replica  [pigsty.yml:41:21]
-                bind *:5434  dest pgbouncer  check /read-only  balance roundrobin  maxconn 5000
+                bind *:5434  dest pool  check /read-only  balance roundrobin  maxconn 5000
                 selector []  backup [? pg_role == `primary` || pg_role == `offline` ]
                 default-server inter 2s fastinter 1s downinter 2s rise 3 fall 3 on-marked-down shutdown-sessions slowstart 30s maxconn 3000 maxqueue 128 weight 100
-                server pg-test-1 10.10.10.11:6432 weight 100 backup
-                server pg-test-2 10.10.10.12:6432 weight 100
-                server pg-test-3 10.10.10.13:6432 weight 100
+                server pg-test-1 10.10.10.11:5432 weight 100 backup pooled
+                server pg-test-2 10.10.10.12:5432 weight 100 pooled
+                server pg-test-3 10.10.10.13:5432 weight 100 pooled
 
             """, text);
         Assert.Contains("""

@@ -38,8 +38,8 @@ public class NativeConfigErrorTests
     [Fact]
     public void An_unknown_top_level_section_is_an_error()
     {
-        Assert.Equal("pggate.yml:6:1: pooler: unknown key 'pooler'; known keys here: clusters, admin",
-            Error(TwoMembers + "pooler: { port: 6432 }\n"));
+        Assert.Equal("pggate.yml:6:1: poolr: unknown key 'poolr'; did you mean 'pooler'? known keys here: clusters, pooler, admin",
+            Error(TwoMembers + "poolr: { port: 6432 }\n"));
     }
 
     [Theory]

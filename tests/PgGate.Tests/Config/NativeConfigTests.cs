@@ -164,6 +164,7 @@ public class NativeConfigTests
                 members: [ { name: a, host: 127.0.0.11, role: primary } ]
                 default_service_dest: pool
                 services: pigsty-defaults
+            pooler: {}
             """).Clusters[0];
         Assert.Equal(4, c.Services.Count);
         Assert.Equal(ServiceDestination.Pool, c.Services[0].Dest);

@@ -27,14 +27,16 @@ public class PigstyInventoryTests
     }
 
     [Fact]
-    public void Default_services_go_to_pgbouncer_6432_with_norm_options()
+    public void Default_services_are_pooled_by_pggate_in_pgbouncers_place_with_norm_options()
     {
         var test = Load("sandbox").FindCluster("pg-test")!;
-        Assert.Equal(ServiceDestination.Pgbouncer, test.DefaultServiceDest);
+        // Pigsty's pg_default_service_dest pgbouncer: PgGate is the pooler, so primary and replica pool in one hop.
+        Assert.Equal(ServiceDestination.Pool, test.DefaultServiceDest);
+        Assert.Equal([ServiceDestination.Pool, ServiceDestination.Pool, ServiceDestination.Postgres, ServiceDestination.Postgres], test.Services.Select(s => s.Dest));
         Assert.Equal(["primary", "replica", "default", "offline"], test.Services.Select(s => s.Name));
         Assert.Equal([5433, 5434, 5436, 5438], test.Services.Select(s => s.Port));
         Assert.Equal(["/primary", "/read-only", "/primary", "/replica"], test.Services.Select(s => s.Check));
-        Assert.Equal([6432, 6432, 5432, 5432], test.Services.Select(s => s.Dest.PortOn(test.Members[0])));
+        Assert.Equal([5432, 5432, 5432, 5432], test.Services.Select(s => s.Dest.PortOn(test.Members[0])));
         Assert.All(test.Services, s =>
         {
             Assert.Equal(RtoPlan.PigstyDefaults["norm"].OptionsText, s.OptionsText);
@@ -45,8 +47,8 @@ public class PigstyInventoryTests
             Assert.False(s.AllBackups);
         });
 
-        Assert.Equal(["pg-test-1 10.10.10.11:6432", "pg-test-2 10.10.10.12:6432", "pg-test-3 10.10.10.13:6432"], Servers(test, "primary"));
-        Assert.Equal(["pg-test-1 10.10.10.11:6432 backup", "pg-test-2 10.10.10.12:6432", "pg-test-3 10.10.10.13:6432"], Servers(test, "replica"));
+        Assert.Equal(["pg-test-1 10.10.10.11:5432", "pg-test-2 10.10.10.12:5432", "pg-test-3 10.10.10.13:5432"], Servers(test, "primary"));
+        Assert.Equal(["pg-test-1 10.10.10.11:5432 backup", "pg-test-2 10.10.10.12:5432", "pg-test-3 10.10.10.13:5432"], Servers(test, "replica"));
         Assert.Equal(["pg-test-1 10.10.10.11:5432", "pg-test-2 10.10.10.12:5432", "pg-test-3 10.10.10.13:5432"], Servers(test, "default"));
         Assert.Equal(["pg-test-3 10.10.10.13:5432", "pg-test-2 10.10.10.12:5432 backup"], Servers(test, "offline"));
     }
@@ -98,8 +100,8 @@ public class PigstyInventoryTests
         var m = Assert.Single(meta.Members);
         Assert.Equal(("pg-meta-1", "10.10.10.10", "primary"), (m.Name, m.Host, m.Role));
         Assert.Null(meta.Vip);
-        Assert.Equal(["pg-meta-1 10.10.10.10:6432"], Servers(meta, "primary"));
-        Assert.Equal(["pg-meta-1 10.10.10.10:6432 backup"], Servers(meta, "replica"));
+        Assert.Equal(["pg-meta-1 10.10.10.10:5432"], Servers(meta, "primary"));
+        Assert.Equal(["pg-meta-1 10.10.10.10:5432 backup"], Servers(meta, "replica"));
         Assert.Equal(["pg-meta-1 10.10.10.10:5432"], Servers(meta, "default"));
         Assert.Empty(Servers(meta, "offline"));
     }
@@ -137,7 +139,7 @@ public class PigstyInventoryTests
             Assert.Equal(TimeSpan.FromSeconds(1), s.Options.DownInter);
         });
         Assert.Equal([100, 50], fast.Members.Select(m => m.Weight));
-        Assert.Equal(["pg-fast-1 10.10.10.21:16432 backup", "pg-fast-2 10.10.10.22:16432"], Servers(fast, "replica"));
+        Assert.Equal(["pg-fast-1 10.10.10.21:15432 backup", "pg-fast-2 10.10.10.22:15432"], Servers(fast, "replica"));
         Assert.Equal(["pg-fast-1 10.10.10.21:15432", "pg-fast-2 10.10.10.22:15432"], Servers(fast, "default"));
         Assert.All(fast.Members, m => Assert.Equal(18008, m.PatroniPort));
     }
@@ -146,7 +148,7 @@ public class PigstyInventoryTests
     public void Offline_instance_by_role()
     {
         var test = Assert.Single(Load("offline-role").Clusters);
-        Assert.Equal(["pg-test-1 10.10.10.11:6432 backup", "pg-test-2 10.10.10.12:6432", "pg-test-3 10.10.10.13:6432 backup"], Servers(test, "replica"));
+        Assert.Equal(["pg-test-1 10.10.10.11:5432 backup", "pg-test-2 10.10.10.12:5432", "pg-test-3 10.10.10.13:5432 backup"], Servers(test, "replica"));
         Assert.Equal(["pg-test-3 10.10.10.13:5432", "pg-test-2 10.10.10.12:5432 backup"], Servers(test, "offline"));
         Assert.False(test.Members[2].OfflineQuery);
     }
@@ -157,8 +159,8 @@ public class PigstyInventoryTests
         var test = Assert.Single(Load("offline-query").Clusters);
         Assert.Equal(["pg-test-1", "pg-test-3", "pg-test-2"], test.Members.Select(m => m.Name));
         // pigsty.io's rendered pg-test-replica and pg-test-offline examples, line for line.
-        Assert.Equal(["pg-test-1 10.10.10.11:6432 backup", "pg-test-3 10.10.10.13:6432", "pg-test-2 10.10.10.12:6432"], Servers(test, "replica"));
-        Assert.Equal(["pg-test-1 10.10.10.11:6432", "pg-test-3 10.10.10.13:6432", "pg-test-2 10.10.10.12:6432"], Servers(test, "primary"));
+        Assert.Equal(["pg-test-1 10.10.10.11:5432 backup", "pg-test-3 10.10.10.13:5432", "pg-test-2 10.10.10.12:5432"], Servers(test, "replica"));
+        Assert.Equal(["pg-test-1 10.10.10.11:5432", "pg-test-3 10.10.10.13:5432", "pg-test-2 10.10.10.12:5432"], Servers(test, "primary"));
         Assert.Equal(["pg-test-3 10.10.10.13:5432", "pg-test-2 10.10.10.12:5432 backup"], Servers(test, "offline"));
     }
 }

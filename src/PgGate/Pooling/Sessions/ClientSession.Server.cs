@@ -16,6 +16,7 @@ internal sealed partial class ClientSession
     {
         var database = Database!;
         var waiter = _waiter ??= new ServerWaiter(this);
+        waiter.ContinuesWait = false;
         while (true)
         {
             var choice = Resolver.Resolve(database, User);
@@ -52,6 +53,7 @@ internal sealed partial class ClientSession
                 }
 
                 // The backend changed while we waited: choose again.
+                waiter.ContinuesWait = true;
                 continue;
             }
 
@@ -70,6 +72,7 @@ internal sealed partial class ClientSession
                     return null;
                 }
 
+                waiter.ContinuesWait = true;
                 continue;
             }
 

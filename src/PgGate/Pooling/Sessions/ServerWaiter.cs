@@ -37,13 +37,22 @@ internal sealed class ServerWaiter : IValueTaskSource<ServerConnection?>
 
     public bool Failed => FailureSqlState is not null;
 
+    /// <summary>Set by the client before it waits again for the same request (its backend changed meanwhile): the wait
+    /// keeps its start, so query_wait_timeout bounds the whole wait, not each leg of it.</summary>
+    public bool ContinuesWait { get; set; }
+
     public ValueTask<ServerConnection?> Begin(long now)
     {
         _core.Reset();
         FailureSqlState = null;
         FailureMessage = null;
         FailureDetail = null;
-        EnqueuedAt = now;
+        if (!ContinuesWait || EnqueuedAt == 0)
+        {
+            EnqueuedAt = now;
+        }
+
+        ContinuesWait = false;
         return new ValueTask<ServerConnection?>(this, _core.Version);
     }
 

@@ -50,6 +50,7 @@ public sealed class AdminServer : IAsyncDisposable
         app.MapGet("/api/status", (HttpContext ctx) => Results.Bytes(StatusJson.Render(_host, NodeFor(ctx)), "application/json"));
         app.MapGet("/metrics", (HttpContext ctx) => Results.Text(PrometheusMetrics.Render(_host, NodeFor(ctx)), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapGet("/health", () => Results.Text("ok\n"));
+        SwitchoverApi.Map(app, _host, NodeFor);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _app = app;
     }

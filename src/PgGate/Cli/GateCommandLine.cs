@@ -18,6 +18,7 @@ internal static class GateCommandLine
         root.Subcommands.Add(UrlsCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(PoolerCommand.Create());
+        root.Subcommands.Add(SwitchoverCommand.Create());
         try
         {
             var parsed = root.Parse(args);

@@ -46,6 +46,7 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
     private string? _confirming;
     private DateTimeOffset _confirmUntil;
     private bool _huntExhausted;
+    private volatile string? _fenced;
 
     public ClusterMonitor(ClusterConfig config, IMemberProbeFactory probes, TimeProvider time, ILogger<ClusterMonitor> logger)
     {
@@ -254,10 +255,56 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
             _confirmUntil = now + ConfirmLimit;
             var view = BuildView(MemberFactsSnapshot());
             _current = view;
-            ProbeCompleted?.Invoke(view);
+            // Routers apply a view before waiters hear of it: a waiter (a switchover resuming clients) must find it routed.
             if (changed || previous?.Leader != state.Leader)
                 ViewChanged?.Invoke(view);
+            ProbeCompleted?.Invoke(view);
         }
+        ProbeAllNow();
+    }
+
+    /// <summary>The member fenced by <see cref="Fence"/>, if any.</summary>
+    public string? Fenced => _fenced;
+
+    /// <summary>
+    /// Takes the leader checks from <paramref name="member"/> now and keeps them failing until <see cref="Unfence"/>: a
+    /// switchover without Patroni demotes the old primary from the view before the promote command runs, so no write
+    /// reaches it while two members may both report themselves primary.
+    /// </summary>
+    public void Fence(string member)
+    {
+        lock (_gate)
+        {
+            _fenced = member;
+            var now = _time.GetUtcNow();
+            var changed = false;
+            foreach (var m in _members)
+            {
+                if (m.Config.Name != member)
+                    continue;
+                for (var c = 0; c < _checks.Length; c++)
+                {
+                    if (_checks[c].Path.IsLeaderPath && m.Health[c].IsUp && m.Health[c].ForceDown())
+                    {
+                        m.LastChange[c] = now;
+                        changed = true;
+                        LogCheckChanged(m.Config.Name, _checks[c].Path.Raw, "UP", "DOWN", "it was fenced for a switchover");
+                    }
+                }
+            }
+            var view = BuildView(MemberFactsSnapshot());
+            _current = view;
+            if (changed)
+                ViewChanged?.Invoke(view);
+            ProbeCompleted?.Invoke(view);
+        }
+        ProbeAllNow();
+    }
+
+    /// <summary>Ends a <see cref="Fence"/>; the member's checks decide again from its next probe.</summary>
+    public void Unfence()
+    {
+        _fenced = null;
         ProbeAllNow();
     }
 
@@ -299,6 +346,9 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
             // primary without the key, e.g. an old primary that came back, gets no writes). If etcd is unreachable the
             // probe's own answer stands (Patroni answers /primary only while it holds the lock).
             if (path.IsLeaderPath && _leaderKey is { IsCurrent: true } key && key.Leader != state.Config.Name)
+                ok = false;
+            // A member fenced for a promote-command switchover takes no writes, whatever it says about itself.
+            if (path.IsLeaderPath && _fenced == state.Config.Name)
                 ok = false;
             ref var health = ref state.Health[c];
             var wasUp = health.IsUp;
@@ -376,9 +426,9 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
         }
 
         _current = view;
-        ProbeCompleted?.Invoke(view);
         if (changed)
             ViewChanged?.Invoke(view);
+        ProbeCompleted?.Invoke(view);
 
         var next = TimeSpan.MaxValue;
         var leadsNow = false;

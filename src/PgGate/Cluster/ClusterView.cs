@@ -55,5 +55,37 @@ public sealed class ClusterView
         }
     }
 
+    /// <summary>
+    /// The member writes go to: the one passing the leader checks (<c>/primary</c>, <c>/leader</c>...) of this cluster's
+    /// services, when exactly one does; without such a check, <see cref="Leader"/>. A switchover waits for the new
+    /// leader here, because this, not the member's own claim, is what routes writes.
+    /// </summary>
+    public MemberView? WriteLeader
+    {
+        get
+        {
+            MemberView? leader = null;
+            var anyLeaderCheck = false;
+            foreach (var m in Members)
+            {
+                var passes = false;
+                foreach (var c in m.Checks)
+                {
+                    if (!c.Spec.Path.IsLeaderPath)
+                        continue;
+                    anyLeaderCheck = true;
+                    passes |= c.IsUp;
+                }
+                if (passes)
+                {
+                    if (leader is not null)
+                        return null;
+                    leader = m;
+                }
+            }
+            return anyLeaderCheck ? leader : Leader;
+        }
+    }
+
     public bool IsUp(string member, CheckSpec spec) => FindMember(member)?.FindCheck(spec)?.IsUp ?? false;
 }

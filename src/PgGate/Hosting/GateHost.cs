@@ -5,6 +5,7 @@ using PgGate.Admin;
 using PgGate.Cluster;
 using PgGate.Cluster.Dcs;
 using PgGate.Config;
+using PgGate.Failover;
 using PgGate.Pooling;
 using PgGate.Services;
 
@@ -143,7 +144,11 @@ public sealed class GateHost : IAsyncDisposable
                 var poolers = new List<NodePooler>(nodePoolers.Count);
                 foreach (var (p, _) in nodePoolers)
                     poolers.Add(p);
-                _nodes.Add(new GateNode(name, spec, nodeMonitors, nodeListeners, AdminEndpointFor(spec)) { Poolers = poolers });
+                _nodes.Add(new GateNode(name, spec, nodeMonitors, nodeListeners, AdminEndpointFor(spec))
+                {
+                    Poolers = poolers,
+                    PauseControls = PauseControlsFor(name, nodeMonitors, nodeListeners, poolers),
+                });
             }
 
             foreach (var m in _monitors)
@@ -159,6 +164,34 @@ public sealed class GateHost : IAsyncDisposable
             await DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    // A switchover pauses the relay services that send writes (leader checks; reads go on through it) and the node's
+    // poolers that serve the cluster (new transactions wait, running ones finish, server connections close).
+    private Dictionary<string, ClusterPauseControl> PauseControlsFor(string node, List<ClusterMonitor> monitors, List<ServiceListener> listeners,
+        List<NodePooler> poolers)
+    {
+        var controls = new Dictionary<string, ClusterPauseControl>(StringComparer.Ordinal);
+        foreach (var monitor in monitors)
+        {
+            var cluster = monitor.Config.Name;
+            var participants = new List<IPauseParticipant>();
+            foreach (var l in listeners)
+            {
+                if (l.Pooler is null && l.Router.Cluster.Name == cluster && CheckSpec.For(l.Router.Service).Path.IsLeaderPath)
+                    participants.Add(new RouterPauseParticipant(l));
+            }
+            foreach (var p in poolers)
+            {
+                var serves = p.Member is not null && monitor.Config.FindMember(p.Member.Name) is not null;
+                foreach (var s in p.Services)
+                    serves |= s.Router.Cluster.Name == cluster;
+                if (serves)
+                    participants.Add(new PoolerPauseParticipant(p));
+            }
+            controls[cluster] = new ClusterPauseControl(node, monitor, participants, _time);
+        }
+        return controls;
     }
 
     /// <summary>
@@ -243,6 +276,12 @@ public sealed class GateHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Clients held by a switchover pause are let go before their listeners close.
+        foreach (var n in _nodes)
+        {
+            foreach (var control in n.PauseControls.Values)
+                control.Resume();
+        }
         if (_admin is not null)
             await _admin.DisposeAsync().ConfigureAwait(false);
         foreach (var l in _listeners)

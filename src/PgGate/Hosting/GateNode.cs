@@ -1,5 +1,6 @@
 using System.Net;
 using PgGate.Cluster;
+using PgGate.Failover;
 using PgGate.Services;
 
 namespace PgGate.Hosting;
@@ -22,6 +23,11 @@ public sealed class GateNode
     public IReadOnlyList<ClusterMonitor> Monitors { get; }
     public IReadOnlyList<ServiceListener> Listeners { get; }
     public IPEndPoint? AdminEndpoint { get; }
+
+    /// <summary>Switchover pause of each cluster this node serves, by cluster name.</summary>
+    public IReadOnlyDictionary<string, ClusterPauseControl> PauseControls { get; init; } = new Dictionary<string, ClusterPauseControl>();
+
+    public ClusterPauseControl? PauseControl(string cluster) => PauseControls.GetValueOrDefault(cluster);
 
     /// <summary>The node's poolers: its pooler port (PgBouncer's role) and the pool behind its <c>dest: pool</c> services.</summary>
     public IReadOnlyList<NodePooler> Poolers { get; init; } = [];

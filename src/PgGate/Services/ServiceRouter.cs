@@ -27,6 +27,7 @@ public sealed partial class ServiceRouter
     private int _queueCapacity;
     private long _queuedTotal;
     private long _queueTimeouts;
+    private volatile TaskCompletionSource? _pause;
 
     public ServiceRouter(ClusterConfig cluster, ServiceConfig service, TimeProvider time, ILogger logger, Random? random = null, string? node = null)
     {
@@ -136,6 +137,9 @@ public sealed partial class ServiceRouter
     /// </summary>
     public async ValueTask<RouteResult> RouteAsync(IReadOnlyCollection<ServerState>? exclude, CancellationToken cancellationToken)
     {
+        // A switchover holds new sessions here (they stay connected, waiting) until the new leader is in the view.
+        if (_pause is { } pause)
+            await pause.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         Waiter waiter;
         lock (_gate)
         {
@@ -177,6 +181,28 @@ public sealed partial class ServiceRouter
                 $"service {Name} has no server up: no member passes check {_service.Check} (waited {waited}s)",
                 Describe(_servers), "The cluster may be failing over; retry shortly."))
             : RouteResult.Refused(Busy($"every server is at its maxconn and the wait in the queue reached {waited}s"));
+    }
+
+    /// <summary>True while <see cref="Pause"/> holds new sessions.</summary>
+    public bool IsPaused => _pause is not null;
+
+    /// <summary>Holds every new session before routing until <see cref="Resume"/>; sessions already relaying go on.</summary>
+    public void Pause()
+    {
+        lock (_gate)
+            _pause ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Lets held sessions route (to the servers of the view current at that moment).</summary>
+    public void Resume()
+    {
+        TaskCompletionSource? pause;
+        lock (_gate)
+        {
+            pause = _pause;
+            _pause = null;
+        }
+        pause?.TrySetResult();
     }
 
     /// <summary>Gives back a slot taken by <see cref="RouteAsync"/> and serves the next waiting client.</summary>

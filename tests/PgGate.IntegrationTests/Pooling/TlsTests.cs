@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Npgsql;
 using PgGate.IntegrationTests.Patroni;
@@ -127,16 +126,7 @@ public sealed class TlsTests(PoolingFixture fixture) : IDisposable
         foreach (var command in commands)
             arguments.AddRange(["-c", command]);
         arguments.Add(connectionString);
-        var start = new ProcessStartInfo("psql", arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var psql = Process.Start(start)!;
-        var output = psql.StandardOutput.ReadToEndAsync(Cancel);
-        var error = psql.StandardError.ReadToEndAsync(Cancel);
-        await psql.WaitForExitAsync(Cancel);
-        Assert.True(psql.ExitCode == 0, $"psql exited {psql.ExitCode}: {await error}");
-        return (await output).Trim();
+        var (_, output, _) = await PoolingFixture.RunToolAsync("psql", arguments, password: null);
+        return output.Trim();
     }
 }

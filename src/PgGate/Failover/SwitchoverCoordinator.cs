@@ -154,6 +154,12 @@ public sealed class SwitchoverCoordinator
             }
             else
             {
+                var (lagging, caughtUp) = await CatchUpProbe.WaitAsync(_cluster, _cluster.FindMember(old)!, candidate!, request.PromoteTimeout,
+                    cancellationToken).ConfigureAwait(false);
+                if (lagging is not null)
+                    throw new SwitchoverException(lagging + $"; {old} stays primary (its fence is lifted on resume)");
+                Report("catch-up", true, t, caughtUp);
+                t = Stopwatch.GetTimestamp();
                 var (code, output) = await PromoteCommand.RunAsync(request.PromoteCommand!, _cluster, candidate!, _cluster.FindMember(old),
                     request.PromoteTimeout, cancellationToken).ConfigureAwait(false);
                 if (code != 0)

@@ -8,12 +8,14 @@ namespace PgGate.Tests.Failover;
 /// that every node is resumed whatever fails.</summary>
 public sealed class SwitchoverCoordinatorTests
 {
+    // Nothing listens on these loopback addresses: the SQL steps (catch-up, writable check) find the members unreachable
+    // at once and never leave the machine.
     private const string Yaml = """
         clusters:
           pg-test:
             members:
-              - { name: pg-test-1, host: 10.10.10.11, role: primary }
-              - { name: pg-test-2, host: 10.10.10.12, role: replica }
+              - { name: pg-test-1, host: 127.0.0.251, role: primary }
+              - { name: pg-test-2, host: 127.0.0.252, role: replica }
             health: { source: sql }
         """;
 
@@ -36,8 +38,9 @@ public sealed class SwitchoverCoordinatorTests
             Assert.True(report.Ok, report.Error);
             Assert.Equal("pg-test-1", report.OldLeader);
             Assert.Equal("pg-test-2", report.NewLeader);
-            Assert.Equal(["leader", "pause", "promote", "leader", "resume"], report.Steps.Select(s => s.Name));
-            Assert.Equal("pg-test-2 10.10.10.12 pg-test-1", File.ReadAllText(file).Trim());
+            Assert.Equal(["leader", "pause", "catch-up", "promote", "leader", "resume"], report.Steps.Select(s => s.Name));
+            Assert.Contains("pg-test-1 is unreachable", report.Steps[2].Detail, StringComparison.Ordinal);
+            Assert.Equal("pg-test-2 127.0.0.252 pg-test-1", File.ReadAllText(file).Trim());
             foreach (var n in nodes)
             {
                 Assert.Equal(["pause fence=pg-test-1", "wait pg-test-2", "resume"], n.Calls);
@@ -67,8 +70,8 @@ public sealed class SwitchoverCoordinatorTests
         Assert.Contains("pg-test-1 stays primary", report.Error, StringComparison.Ordinal);
         Assert.All(nodes, n => Assert.False(n.Paused));
         Assert.All(nodes, n => Assert.Equal("resume", n.Calls[^1]));
-        Assert.Equal(["leader", "pause", "promote", "resume"], report.Steps.Select(s => s.Name));
-        Assert.StartsWith("promote    FAILED", lines[2], StringComparison.Ordinal);
+        Assert.Equal(["leader", "pause", "catch-up", "promote", "resume"], report.Steps.Select(s => s.Name));
+        Assert.StartsWith("promote    FAILED", lines[3], StringComparison.Ordinal);
     }
 
     [Fact]

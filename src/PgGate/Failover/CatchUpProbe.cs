@@ -23,32 +23,38 @@ internal static class CatchUpProbe
             await using var old = await ConnectAsync(cluster, oldPrimary, cancellationToken).ConfigureAwait(false);
             target = (await old.QueryAsync("select pg_current_wal_lsn()::text", cancellationToken).ConfigureAwait(false))[0].Rows[0][0]!;
         }
-        catch (Exception e) when (e is PgException or IOException or System.Net.Sockets.SocketException or OperationCanceledException
-                                      && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // An unreachable old primary writes nothing more; what it wrote and did not send is beyond any switchover.
             return (null, $"{oldPrimary.Name} is unreachable ({e.Message}); promoting {candidate.Name} with what it has");
         }
 
-        string last = "not connected";
-        await using var replica = await ConnectAsync(cluster, candidate, cancellationToken).ConfigureAwait(false);
-        while (true)
+        var last = "not connected";
+        try
         {
-            var row = (await replica.QueryAsync("select pg_last_wal_replay_lsn()::text, pg_last_wal_replay_lsn() >= $1::pg_lsn", [target],
-                cancellationToken).ConfigureAwait(false)).Rows[0];
-            last = row[0] ?? "nothing replayed";
-            if (row[1] == "t")
+            await using var replica = await ConnectAsync(cluster, candidate, cancellationToken).ConfigureAwait(false);
+            while (true)
             {
-                return (null, $"{candidate.Name} replayed {oldPrimary.Name}'s WAL up to {target} in " +
-                    $"{Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
+                var row = (await replica.QueryAsync("select pg_last_wal_replay_lsn()::text, pg_last_wal_replay_lsn() >= $1::pg_lsn", [target],
+                    cancellationToken).ConfigureAwait(false)).Rows[0];
+                last = row[0] ?? "nothing replayed";
+                if (row[1] == "t")
+                {
+                    return (null, $"{candidate.Name} replayed {oldPrimary.Name}'s WAL up to {target} in " +
+                        $"{Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
+                }
+                if (Stopwatch.GetElapsedTime(started) > timeout)
+                    break;
+                await Task.Delay(10, cancellationToken).ConfigureAwait(false);
             }
-            if (Stopwatch.GetElapsedTime(started) > timeout)
-            {
-                return ($"{candidate.Name} did not replay {oldPrimary.Name}'s WAL up to {target} within {timeout.TotalSeconds:0.#} s " +
-                    $"(it is at {last}); not promoting it, so that no acknowledged write is lost", "");
-            }
-            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return ($"cannot tell whether {candidate.Name} has replayed {oldPrimary.Name}'s WAL up to {target} ({e.Message}); " +
+                "not promoting it, so that no acknowledged write is lost", "");
+        }
+        return ($"{candidate.Name} did not replay {oldPrimary.Name}'s WAL up to {target} within {timeout.TotalSeconds:0.#} s " +
+            $"(it is at {last}); not promoting it, so that no acknowledged write is lost", "");
     }
 
     private static Task<PgClient> ConnectAsync(ClusterConfig cluster, MemberConfig member, CancellationToken cancellationToken) =>

@@ -253,16 +253,26 @@ public sealed class PatroniCluster : IAsyncDisposable
                         return false;
                     }
                 }
-                // Patroni publishes each member's state in its member key once per HA loop, so /cluster can still say
-                // "stopped" or "starting" for a member whose PostgreSQL already streams.
+                // Patroni publishes each member's state and timeline in its member key once per HA loop, so /cluster can
+                // still say "stopped", or an old timeline after a failover, for a member whose PostgreSQL already streams.
+                long? leaderTimeline = null;
                 foreach (var member in Members)
                 {
                     if (!member.IsPatroniRunning)
                         continue;
                     var document = await KeyAsync(DcsKeys.ClusterPrefix(Options.Namespace, Options.Name) + "/members/" + member.Name, ct).ConfigureAwait(false);
-                    if (MemberKeyState(document) is not ("running" or "streaming"))
+                    var (state, timeline) = ReadMemberKey(document);
+                    if (state is not ("running" or "streaming"))
                     {
                         missing = $"{member.Name}'s member key does not say running yet";
+                        return false;
+                    }
+                    if (member == holder)
+                        leaderTimeline = timeline;
+                    else if (timeline is null || (leaderTimeline ??= ReadMemberKey(await KeyAsync(
+                        DcsKeys.ClusterPrefix(Options.Namespace, Options.Name) + "/members/" + holder.Name, ct).ConfigureAwait(false)).Timeline) != timeline)
+                    {
+                        missing = $"{member.Name}'s member key is not on {leader}'s timeline yet";
                         return false;
                     }
                 }
@@ -277,12 +287,15 @@ public sealed class PatroniCluster : IAsyncDisposable
         return leader!;
     }
 
-    private static string? MemberKeyState(string? document)
+    private static (string? State, long? Timeline) ReadMemberKey(string? document)
     {
         if (document is null)
-            return null;
+            return (null, null);
         using var json = System.Text.Json.JsonDocument.Parse(document);
-        return json.RootElement.TryGetProperty("state", out var state) ? state.GetString() : null;
+        var root = json.RootElement;
+        var state = root.TryGetProperty("state", out var s) ? s.GetString() : null;
+        long? timeline = root.TryGetProperty("timeline", out var t) && t.TryGetInt64(out var value) ? value : null;
+        return (state, timeline);
     }
 
     /// <summary>Sends <c>OPTIONS &lt;path&gt;</c> to a member's REST API, as HAProxy's check does; null when it cannot be reached.</summary>

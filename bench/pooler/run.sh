@@ -48,7 +48,7 @@ PGBOUNCER_ADDR=127.0.4.3
 PGGATE_FIRST=4            # PgGate variant i listens on 127.0.4.(4+i)
 POOL_PORT=6432
 
-die() { echo "run.sh: $*" >&2; exit 1; }
+. "$repo/bench/lib.sh"
 [[ $(id -u) -eq 0 ]] || die "run as root (PostgreSQL and PgBouncer run as the postgres OS user through runuser)"
 for tool in "$PG_BIN/initdb" "$PG_BIN/pg_ctl" /usr/bin/pgbench /usr/bin/psql /usr/sbin/pgbouncer; do
     [[ -x $tool ]] || die "$tool is missing; install postgresql-15, postgresql-client-15 and pgbouncer"
@@ -67,71 +67,11 @@ mkdir -p "$OUT_DIR"
 pids=()
 pg_started=0
 
-stop_pid() {
-    local pid=$1
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null
-        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    return 0
-}
-
-cleanup() {
-    local status=$?
-    set +e
-    trap - EXIT INT TERM
-    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[i]}"; done
-    if ((pg_started)); then
-        runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$work/pg" -m fast -t 30 stop >/dev/null 2>&1
-        local pm
-        pm=$(head -n 1 "$work/pg/postmaster.pid" 2>/dev/null)
-        [[ -n $pm ]] && kill -0 "$pm" 2>/dev/null && kill -KILL "$pm"
-    fi
-    if [[ ${KEEP:-0} == 1 ]]; then echo "scratch directory kept: $work" >&2; else rm -rf "$work"; fi
-    exit "$status"
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-wait_ready() {
-    local host=$1 port=$2 what=$3
-    for _ in $(seq 120); do
-        if timeout 5 psql -X -h "$host" -p "$port" -U postgres -d bench -Atc 'select 1' >/dev/null 2>&1; then return 0; fi
-        sleep 0.5
-    done
-    die "$what on $host:$port did not answer within 60 s (logs in $work; KEEP=1 keeps them)"
-}
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-clk_tck=$(getconf CLK_TCK)
-
 # ---------------------------------------------------------------- PostgreSQL 15
-echo "== PostgreSQL 15 on $PG_ADDR:5432 ($work/pg)" >&2
-mkdir -p "$work/pg" "$work/sock"
-chown postgres:postgres "$work/pg" "$work/sock"
-runuser -u postgres -- "$PG_BIN/initdb" -D "$work/pg" -U postgres --auth=trust -E UTF8 --no-sync >"$work/initdb.log" 2>&1 \
-    || die "initdb failed: $(tail -n 5 "$work/initdb.log")"
-cat >>"$work/pg/postgresql.conf" <<CONF
-listen_addresses = '$PG_ADDR'
-port = 5432
-unix_socket_directories = '$work/sock'
-max_connections = 400
-shared_buffers = 256MB
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-dynamic_shared_memory_type = mmap
-CONF
-echo "host all all 127.0.0.0/8 trust" >>"$work/pg/pg_hba.conf"
-pg_started=1
-runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$work/pg" -l "$work/sock/postgres.log" -w -t 60 start >/dev/null \
-    || die "PostgreSQL did not start: $(tail -n 5 "$work/sock/postgres.log")"
-psql -X -q -h "$PG_ADDR" -U postgres -d postgres -c 'create database bench' >/dev/null
-echo "== pgbench -i -s 10" >&2
-timeout 600 pgbench -i -s 10 -q -h "$PG_ADDR" -U postgres bench >"$work/pgbench-init.log" 2>&1 \
-    || die "pgbench -i failed: $(tail -n 5 "$work/pgbench-init.log")"
+start_postgres 400
 
 # ---------------------------------------------------------------- the two poolers, same settings
 echo '"postgres" ""' >"$work/userlist.txt"

@@ -37,7 +37,7 @@ SERVICE_PORT=5433         # Pigsty's `primary` service: dest pgbouncer (HAProxy)
 # connection) cannot be honoured; the largest that fits, rounded down.
 HAPROXY_GLOBAL_MAXCONN=${HAPROXY_GLOBAL_MAXCONN:-9000}
 
-die() { echo "run.sh: $*" >&2; exit 1; }
+. "$repo/bench/lib.sh"
 [[ $(id -u) -eq 0 ]] || die "run as root (PostgreSQL is started as the postgres OS user through runuser)"
 for tool in "$PG_BIN/initdb" "$PG_BIN/pg_ctl" /usr/bin/pgbench /usr/bin/psql /usr/sbin/haproxy /usr/sbin/pgbouncer; do
     [[ -x $tool ]] || die "$tool is missing; install postgresql-15, postgresql-client-15 and haproxy (scripts/install-deps.sh)"
@@ -54,83 +54,11 @@ mkdir -p "$OUT_DIR"
 pids=()          # every process started here, stopped in reverse order
 pg_started=0
 
-cleanup() {
-    local status=$?
-    set +e
-    trap - EXIT INT TERM
-    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-        local pid=${pids[i]}
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null
-            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$pid" 2>/dev/null
-            wait "$pid" 2>/dev/null
-        fi
-    done
-    if ((pg_started)); then
-        runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$work/pg" -m fast -t 30 stop >/dev/null 2>&1
-        local pm
-        pm=$(head -n 1 "$work/pg/postmaster.pid" 2>/dev/null)
-        [[ -n $pm ]] && kill -0 "$pm" 2>/dev/null && kill -KILL "$pm"
-    fi
-    if [[ ${KEEP:-0} == 1 ]]; then echo "scratch directory kept: $work" >&2; else rm -rf "$work"; fi
-    exit "$status"
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Waits (bounded) until `psql` through host:port answers.
-wait_ready() {
-    local host=$1 port=$2 what=$3
-    for _ in $(seq 120); do
-        if timeout 5 psql -X -h "$host" -p "$port" -U postgres -d bench -Atc 'select 1' >/dev/null 2>&1; then return 0; fi
-        sleep 0.5
-    done
-    die "$what on $host:$port did not answer within 60 s (logs in $work; KEEP=1 keeps them)"
-}
-
-# utime + stime of a process, all threads, in clock ticks.
-cpu_ticks() {   # one PID, or several separated by commas (summed)
-    local total=0 p
-    for p in ${1//,/ }; do total=$((total + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }'))); done
-    echo "$total"
-}
-# user + system time of the reaped children of a process (PostgreSQL's backends, for the postmaster), in clock ticks.
-reaped_children_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $14 + $15 }'; }
-# user + system time of this shell's reaped children (pgbench), in milliseconds.
-# `times` must run in this shell, not in a pipeline's or $(...)'s subshell, whose counters start at zero.
-shell_children_ms() {
-    times >"$work/times"
-    awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60000 + a[2] * 1000 } printf "%d", t }' "$work/times"
-}
-clk_tck=$(getconf CLK_TCK)
-
 # ---------------------------------------------------------------- PostgreSQL 15
-echo "== PostgreSQL 15 on $PG_ADDR:5432 ($work/pg)" >&2
-mkdir -p "$work/pg" "$work/sock"
-chown postgres:postgres "$work/pg" "$work/sock"
-runuser -u postgres -- "$PG_BIN/initdb" -D "$work/pg" -U postgres --auth=trust -E UTF8 --no-sync >"$work/initdb.log" 2>&1 \
-    || die "initdb failed: $(tail -n 5 "$work/initdb.log")"
-cat >>"$work/pg/postgresql.conf" <<EOF
-listen_addresses = '$PG_ADDR'
-port = 5432
-unix_socket_directories = '$work/sock'
-max_connections = 200
-shared_buffers = 256MB
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-dynamic_shared_memory_type = mmap
-EOF
-echo "host all all 127.0.0.0/8 trust" >>"$work/pg/pg_hba.conf"
-pg_started=1
-runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$work/pg" -l "$work/sock/postgres.log" -w -t 60 start >/dev/null \
-    || die "PostgreSQL did not start: $(tail -n 5 "$work/sock/postgres.log")"
-postmaster=$(head -n 1 "$work/pg/postmaster.pid")
-psql -X -q -h "$PG_ADDR" -U postgres -d postgres -c 'create database bench' >/dev/null
-echo "== pgbench -i -s 10" >&2
-timeout 600 pgbench -i -s 10 -q -h "$PG_ADDR" -U postgres bench >"$work/pgbench-init.log" 2>&1 \
-    || die "pgbench -i failed: $(tail -n 5 "$work/pgbench-init.log")"
+start_postgres 200
 
 # ---------------------------------------------------------------- configurations and PgBouncer
 echo '"postgres" ""' >"$work/userlist.txt"

@@ -255,22 +255,20 @@ public sealed class PatroniCluster : IAsyncDisposable
                 }
                 // Patroni publishes each member's state and timeline in its member key once per HA loop, so /cluster can
                 // still say "stopped", or an old timeline after a failover, for a member whose PostgreSQL already streams.
-                long? leaderTimeline = null;
+                var keys = new Dictionary<PatroniMember, (string? State, long? Timeline)>();
                 foreach (var member in Members)
                 {
-                    if (!member.IsPatroniRunning)
-                        continue;
-                    var document = await KeyAsync(DcsKeys.ClusterPrefix(Options.Namespace, Options.Name) + "/members/" + member.Name, ct).ConfigureAwait(false);
-                    var (state, timeline) = ReadMemberKey(document);
+                    if (member.IsPatroniRunning)
+                        keys[member] = ReadMemberKey(await KeyAsync(DcsKeys.ClusterPrefix(Options.Namespace, Options.Name) + "/members/" + member.Name, ct).ConfigureAwait(false));
+                }
+                foreach (var (member, (state, timeline)) in keys)
+                {
                     if (state is not ("running" or "streaming"))
                     {
                         missing = $"{member.Name}'s member key does not say running yet";
                         return false;
                     }
-                    if (member == holder)
-                        leaderTimeline = timeline;
-                    else if (timeline is null || (leaderTimeline ??= ReadMemberKey(await KeyAsync(
-                        DcsKeys.ClusterPrefix(Options.Namespace, Options.Name) + "/members/" + holder.Name, ct).ConfigureAwait(false)).Timeline) != timeline)
+                    if (timeline is null || timeline != keys[holder].Timeline)
                     {
                         missing = $"{member.Name}'s member key is not on {leader}'s timeline yet";
                         return false;

@@ -465,9 +465,9 @@ public sealed class LocalMember
     }
 
     /// <summary>
-    /// Before a start, rewind or clone: waits for backends a killed postmaster left behind, then removes its lock file.
-    /// PostgreSQL would do the latter itself, except that it takes a zombie PID (this machine's init reaps orphans
-    /// late) for a live postmaster and refuses to start.
+    /// Before a start, rewind or clone: waits for backends a killed postmaster left behind, then removes its lock files
+    /// (data directory and socket). PostgreSQL would do the latter itself, except that it takes a zombie PID (this
+    /// machine's init reaps orphans late) for a live postmaster and refuses to start.
     /// </summary>
     private Task ReleaseDataDirectoryAsync() => Task.Run(() =>
     {
@@ -484,6 +484,7 @@ public sealed class LocalMember
         }
 
         PostmasterPidFile.RemoveStale(DataDirectory);
+        PostmasterPidFile.RemoveStaleSocketLock(SocketDirectory, Port);
     });
 
     private bool IsPostmasterOfThisMember(int pid) =>

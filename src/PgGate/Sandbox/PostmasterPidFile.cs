@@ -71,6 +71,45 @@ internal sealed record PostmasterPidFile(int Pid, long? ShmemKey, int? ShmemId)
         }
     }
 
+    /// <summary>
+    /// Removes the socket's lock file (<c>.s.PGSQL.&lt;port&gt;.lock</c>) when the postmaster it names is gone. PostgreSQL
+    /// checks that PID with <c>kill(pid, 0)</c>, which succeeds for a zombie, so a SIGKILLed postmaster that init has
+    /// not reaped yet would keep the next start from binding its socket.
+    /// </summary>
+    public static void RemoveStaleSocketLock(string socketDirectory, int port)
+    {
+        var path = Path.Combine(socketDirectory, $".s.PGSQL.{port.ToString(CultureInfo.InvariantCulture)}.lock");
+        string? firstLine;
+        try
+        {
+            firstLine = File.ReadLines(path).FirstOrDefault();
+        }
+        catch (IOException)
+        {
+            return;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return;
+        }
+
+        if (firstLine is not null
+            && int.TryParse(firstLine.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+            && ProcFs.IsAlive(pid))
+        {
+            return;
+        }
+
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Gone already.
+        }
+    }
+
     private static void RemoveOrphanedSegment(long key, int id)
     {
         string[] lines;

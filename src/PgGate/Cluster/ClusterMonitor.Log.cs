@@ -13,6 +13,9 @@ public sealed partial class ClusterMonitor
     [LoggerMessage(4, LogLevel.Information, "cluster {Cluster}: DCS {State}")]
     private partial void LogLeaderKey(string cluster, string state);
 
+    [LoggerMessage(5, LogLevel.Warning, "{Member}: the monitor user may not log in ({Error}); new leaders are confirmed through Patroni only")]
+    private partial void LogRoleProbeRefused(string member, string error);
+
     [LoggerMessage(3, LogLevel.Error, "cluster {Cluster}: {Conflict}")]
     private partial void LogSplitBrain(string cluster, string conflict);
 }

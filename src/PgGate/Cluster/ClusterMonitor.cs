@@ -24,6 +24,9 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
     /// <summary>How long a new key holder is probed at <see cref="ConfirmInterval"/> before the normal timers resume.</summary>
     public static readonly TimeSpan ConfirmLimit = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long Patroni's REST API may still say "replica" after PostgreSQL itself said "primary".</summary>
+    public static readonly TimeSpan PatroniLagGrace = TimeSpan.FromSeconds(3);
+
     /// <summary>A leader hunt stops hurrying after this long; then the normal timers apply again.</summary>
     public static readonly TimeSpan HuntLimit = TimeSpan.FromSeconds(60);
 
@@ -38,6 +41,7 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
     private readonly object _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
+    private readonly List<Task> _roleConfirmations = [];
     private volatile ClusterView _current;
     private long _version;
     private string? _lastConflict;
@@ -152,6 +156,7 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
         while (!stop.IsCancellationRequested)
         {
             ProbeResult result;
+            var startedAt = _time.GetUtcNow();
             try
             {
                 result = await probe.ProbeAsync(_checkPaths, stop).ConfigureAwait(false);
@@ -171,7 +176,16 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
             using var sleep = CancellationTokenSource.CreateLinkedTokenSource(stop);
             lock (_gate)
             {
-                next = Record(index, result, out wake);
+                if (IsOlderThanConfirmedPrimary(state, result.Facts, startedAt))
+                {
+                    next = ConfirmInterval;
+                    wake = null;
+                }
+                else
+                {
+                    state.ConfirmedPrimaryAt = null;
+                    next = Record(index, result, out wake);
+                }
                 state.Sleep = sleep;
             }
             // Woken members probe on their own loops, not nested in this one.
@@ -261,6 +275,134 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
             ProbeCompleted?.Invoke(view);
         }
         ProbeAllNow();
+        StartRoleConfirmation(state.Leader);
+    }
+
+    /// <summary>
+    /// Reads the new key holder's role straight from PostgreSQL every <see cref="ConfirmInterval"/> (when the factory
+    /// offers a role probe), so writes reach it as soon as it leaves recovery rather than when its Patroni REST API
+    /// says so, which on a busy node comes hundreds of milliseconds later. Runs beside the member's own probe loop.
+    /// </summary>
+    private void StartRoleConfirmation(string? leader)
+    {
+        var index = Array.FindIndex(_members, m => m.Config.Name == leader);
+        if (index < 0 || _stop.IsCancellationRequested)
+            return;
+        var state = _members[index];
+        if (state.RoleProbeRefused || Interlocked.Exchange(ref state.RoleConfirmationRunning, 1) == 1)
+            return;
+        var probe = _probes.CreateRoleProbe(_config, state.Config);
+        if (probe is null)
+        {
+            Volatile.Write(ref state.RoleConfirmationRunning, 0);
+            return;
+        }
+        var task = Task.Run(() => ConfirmRoleAsync(index, probe, _stop.Token));
+        lock (_roleConfirmations)
+        {
+            _roleConfirmations.RemoveAll(t => t.IsCompleted);
+            _roleConfirmations.Add(task);
+        }
+    }
+
+    private async Task ConfirmRoleAsync(int index, IMemberProbe probe, CancellationToken stop)
+    {
+        var state = _members[index];
+        try
+        {
+            await using (probe.ConfigureAwait(false))
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    lock (_gate)
+                    {
+                        if (_confirming != state.Config.Name || _time.GetUtcNow() > _confirmUntil)
+                            return;
+                    }
+
+                    MemberFacts facts;
+                    var startedAt = _time.GetUtcNow();
+                    try
+                    {
+                        facts = (await probe.ProbeAsync(_checkPaths, stop).ConfigureAwait(false)).Facts;
+                    }
+                    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    catch (Exception ex)
+                    {
+                        facts = new MemberFacts { Error = ex.Message, ObservedAt = _time.GetUtcNow() };
+                    }
+
+                    if (facts is { Reachable: true, Running: true, Role: MemberRole.Primary })
+                    {
+                        ApplyConfirmedPrimary(index, facts, startedAt);
+                        return;
+                    }
+                    if (facts.Error is { } error && IsRefusedLogin(error))
+                    {
+                        // Wrong password or no pg_hba.conf entry for the monitor user from here: asking again every
+                        // 20 ms would only fill the server's log. Patroni's answer confirms the leader instead.
+                        state.RoleProbeRefused = true;
+                        LogRoleProbeRefused(state.Config.Name, error);
+                        return;
+                    }
+                    await Task.Delay(ConfirmInterval, _time, stop).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            Volatile.Write(ref state.RoleConfirmationRunning, 0);
+        }
+    }
+
+    /// <summary>
+    /// After PostgreSQL itself confirmed a promotion, a Patroni answer that still says "replica" is older news: asked
+    /// for before the promotion, or answered by a REST API that has not caught up (for at most <see cref="PatroniLagGrace"/>).
+    /// Recording it would flap the role and fail the new leader's checks.
+    /// </summary>
+    private bool IsOlderThanConfirmedPrimary(MemberState state, MemberFacts facts, DateTimeOffset startedAt)
+    {
+        if (state.ConfirmedPrimaryAt is not { } confirmed)
+            return false;
+        if (startedAt < confirmed)
+            return true;
+        return facts is { Reachable: true, Role: MemberRole.Replica }
+            && _leaderKey is { IsCurrent: true } key && key.Leader == state.Config.Name
+            && _time.GetUtcNow() - confirmed < PatroniLagGrace;
+    }
+
+    // SQLSTATE class 28 (invalid authorization): the monitor user may not log in to this member.
+    private static bool IsRefusedLogin(string error) => error.StartsWith("28", StringComparison.Ordinal);
+
+    private void ApplyConfirmedPrimary(int index, MemberFacts sql, DateTimeOffset startedAt)
+    {
+        List<CancellationTokenSource>? wake;
+        lock (_gate)
+        {
+            var state = _members[index];
+            if (_confirming != state.Config.Name || _leaderKey is not { IsCurrent: true } key || key.Leader != state.Config.Name)
+                return;
+            // Patroni's tags and replication list stay; the role and position are PostgreSQL's own, newer than Patroni's.
+            var merged = state.RawFacts with
+            {
+                Reachable = true,
+                Running = true,
+                Role = MemberRole.Primary,
+                Lsn = sql.Lsn ?? state.RawFacts.Lsn,
+                Timeline = sql.Timeline ?? state.RawFacts.Timeline,
+                Error = null,
+            };
+            state.ConfirmedPrimaryAt = startedAt;
+            _ = Record(index, new ProbeResult(merged, null), out wake);
+        }
+        if (wake is not null)
+            WakeAll(wake);
     }
 
     /// <summary>The member fenced by <see cref="Fence"/>, if any.</summary>
@@ -349,6 +491,10 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
                 ok = false;
             // A member fenced for a promote-command switchover takes no writes, whatever it says about itself.
             if (path.IsLeaderPath && _fenced == state.Config.Name)
+                ok = false;
+            // Patroni answers /primary with 200 from the moment it takes the leader lock, before PostgreSQL has left
+            // recovery; writes routed then would fail with 25006. The member's own PostgreSQL has to say primary too.
+            if (path.IsLeaderPath && ok && passed is not null && mine.Reachable && mine.Role == MemberRole.Replica)
                 ok = false;
             ref var health = ref state.Health[c];
             var wasUp = health.IsUp;
@@ -562,6 +708,8 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
         Task[] loops;
         lock (_loops)
             loops = [.. _loops];
+        lock (_roleConfirmations)
+            loops = [.. loops, .. _roleConfirmations];
         try
         {
             await Task.WhenAll(loops).ConfigureAwait(false);
@@ -589,6 +737,15 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
 
         public MemberConfig Config { get; }
         public MemberFacts RawFacts { get; set; } = MemberFacts.Unknown;
+
+        /// <summary>1 while <see cref="ConfirmRoleAsync"/> runs for this member.</summary>
+        public int RoleConfirmationRunning;
+
+        /// <summary>The member's PostgreSQL refused the monitor user's login; its role is not read directly again.</summary>
+        public volatile bool RoleProbeRefused;
+
+        /// <summary>When the probe that read PostgreSQL's own "primary" started; older Patroni answers are ignored.</summary>
+        public DateTimeOffset? ConfirmedPrimaryAt { get; set; }
 
         /// <summary>Cancels the loop's current wait between probes; null while it is probing.</summary>
         public CancellationTokenSource? Sleep { get; set; }

@@ -20,4 +20,11 @@ public interface IMemberProbe : IAsyncDisposable
 public interface IMemberProbeFactory
 {
     IMemberProbe Create(ClusterConfig cluster, MemberConfig member);
+
+    /// <summary>
+    /// A direct read of the member's live role, used beside <see cref="Create"/>'s probe while a new holder of the DCS
+    /// leader key is confirmed (Patroni's REST API reports the promotion later than PostgreSQL does). Null when there
+    /// is none (no monitor credentials, or a source that already reads PostgreSQL).
+    /// </summary>
+    IMemberProbe? CreateRoleProbe(ClusterConfig cluster, MemberConfig member) => null;
 }

@@ -17,4 +17,10 @@ public sealed class ProbeFactory(TimeProvider time) : IMemberProbeFactory
             _ => throw new NotSupportedException($"health source {cluster.Health.Source} is unknown"),
         };
     }
+
+    // The monitor user's password is what says "PgGate may log in to check": Pigsty inventories always have one.
+    public IMemberProbe? CreateRoleProbe(ClusterConfig cluster, MemberConfig member) =>
+        cluster.Health.Source == HealthSource.Dcs && cluster.Health.Sql.Password.IsSet
+            ? new SqlProbe(cluster, member, cluster.Health.CheckTimeout, time)
+            : null;
 }

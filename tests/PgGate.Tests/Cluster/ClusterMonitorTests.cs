@@ -8,12 +8,12 @@ namespace PgGate.Tests.Cluster;
 public class ClusterMonitorTests
 {
     /// <summary>A scripted member: what it reports is set by the test.</summary>
-    private sealed class ScriptedProbe(Func<MemberFacts> facts, Action onProbe) : IMemberProbe
+    private sealed class ScriptedProbe(Func<IReadOnlyList<CheckPath>, ProbeResult> answer, Action onProbe) : IMemberProbe
     {
         public ValueTask<ProbeResult> ProbeAsync(IReadOnlyList<CheckPath> checks, CancellationToken cancellationToken)
         {
             onProbe();
-            return ValueTask.FromResult(new ProbeResult(facts(), null));
+            return ValueTask.FromResult(answer(checks));
         }
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
@@ -23,14 +23,51 @@ public class ClusterMonitorTests
     {
         public readonly Dictionary<string, MemberFacts> Facts = [];
         public int Probes;
+        public int RoleProbes;
+
+        /// <summary>Answer checks as Patroni's REST API does: leader paths pass on the holder of the lock.</summary>
+        public bool AnswersLikePatroni { get; init; }
+        public readonly HashSet<string> HoldsLock = [];
+
+        /// <summary>What a direct role probe (SQL) reads per member; no role probe when null.</summary>
+        public Dictionary<string, MemberFacts>? RoleFacts { get; init; }
 
         public IMemberProbe Create(ClusterConfig cluster, MemberConfig member) =>
-            new ScriptedProbe(() => { lock (Facts) return Facts[member.Name]; }, () => Interlocked.Increment(ref Probes));
+            new ScriptedProbe(checks => Answer(member.Name, checks), () => Interlocked.Increment(ref Probes));
+
+        public IMemberProbe? CreateRoleProbe(ClusterConfig cluster, MemberConfig member) =>
+            RoleFacts is null
+                ? null
+                : new ScriptedProbe(_ => { lock (Facts) return new ProbeResult(RoleFacts[member.Name], null); }, () => Interlocked.Increment(ref RoleProbes));
 
         public void Set(string member, MemberFacts facts)
         {
             lock (Facts)
                 Facts[member] = facts;
+        }
+
+        public void SetRole(string member, MemberFacts facts)
+        {
+            lock (Facts)
+                RoleFacts![member] = facts;
+        }
+
+        private ProbeResult Answer(string member, IReadOnlyList<CheckPath> checks)
+        {
+            lock (Facts)
+            {
+                var facts = Facts[member];
+                if (!AnswersLikePatroni)
+                    return new ProbeResult(facts, null);
+                var passed = new bool[checks.Count];
+                for (var i = 0; i < passed.Length; i++)
+                {
+                    passed[i] = checks[i].IsLeaderPath
+                        ? HoldsLock.Contains(member)
+                        : PatroniCheckRules.Passes(checks[i], facts with { IsLeader = HoldsLock.Contains(member) });
+                }
+                return new ProbeResult(facts, passed);
+            }
         }
     }
 
@@ -56,11 +93,12 @@ public class ClusterMonitorTests
     };
 
     private static async Task<(ClusterMonitor Monitor, FakeTimeProvider Clock, ScriptedCluster Members)> StartAsync(
-        HealthSource source = HealthSource.Sql)
+        HealthSource source = HealthSource.Sql, ScriptedCluster? scripted = null)
     {
-        var members = new ScriptedCluster();
+        var members = scripted ?? new ScriptedCluster();
         members.Set("pg-test-1", Primary());
         members.Set("pg-test-2", Replica());
+        members.HoldsLock.Add("pg-test-1");
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 0, 0, 0, TimeSpan.Zero));
         var monitor = new ClusterMonitor(Cluster(source), members, clock, NullLogger<ClusterMonitor>.Instance);
         if (source == HealthSource.Dcs)
@@ -234,6 +272,95 @@ public class ClusterMonitorTests
         Assert.All(monitor.Current.Members, m => Assert.False(m.FindCheck(PrimaryCheck)!.IsUp));
         await AdvanceUntilAsync(clock, monitor, _ => false, TimeSpan.FromMilliseconds(500), 10, failAtEnd: false);
         Assert.False(monitor.Current.IsUp("pg-test-1", PrimaryCheck), "pg-test-1 still says primary, but holds no key");
+    }
+
+    [Fact]
+    public async Task Patroni_answers_primary_once_it_holds_the_lock_but_writes_wait_until_postgres_leaves_recovery()
+    {
+        var (monitor, clock, members) = await StartAsync(HealthSource.Dcs, new ScriptedCluster { AnswersLikePatroni = true });
+        await using var _ = monitor;
+        Assert.True(monitor.Current.IsUp("pg-test-1", PrimaryCheck));
+
+        lock (members.Facts)
+        {
+            members.HoldsLock.Clear();
+            members.HoldsLock.Add("pg-test-2");
+        }
+        monitor.OnLeaderKey(Key("pg-test-2", 11, clock));
+        // pg-test-2's Patroni says 200 to /primary now, but its PostgreSQL is still in recovery (pg_ctl promote runs).
+        await AdvanceUntilAsync(clock, monitor, _ => false, TimeSpan.FromMilliseconds(10), 30, failAtEnd: false);
+        Assert.True(members.Probes > 10, "the new holder was probed while it was being promoted");
+        Assert.False(monitor.Current.IsUp("pg-test-2", PrimaryCheck), "writes would fail with 25006 on a server in recovery");
+
+        members.Set("pg-test-2", Primary(timeline: 2));
+        var ready = await AdvanceUntilAsync(clock, monitor, v => v.IsUp("pg-test-2", PrimaryCheck), TimeSpan.FromMilliseconds(10), 20);
+        Assert.True(ready <= ClusterMonitor.ConfirmInterval + TimeSpan.FromMilliseconds(10), $"confirmed after {ready}");
+    }
+
+    [Fact]
+    public async Task The_new_key_holder_is_confirmed_by_its_own_postgres_before_patroni_reports_the_promotion()
+    {
+        var members = new ScriptedCluster
+        {
+            AnswersLikePatroni = true,
+            RoleFacts = new() { ["pg-test-1"] = Primary(), ["pg-test-2"] = Replica() },
+        };
+        var (monitor, clock, _) = await StartAsync(HealthSource.Dcs, members);
+        await using var _ = monitor;
+        lock (members.Facts)
+        {
+            members.HoldsLock.Clear();
+            members.HoldsLock.Add("pg-test-2");
+        }
+        monitor.OnLeaderKey(Key("pg-test-2", 11, clock));
+        await AdvanceUntilAsync(clock, monitor, _ => false, TimeSpan.FromMilliseconds(10), 10, failAtEnd: false);
+        Assert.False(monitor.Current.IsUp("pg-test-2", PrimaryCheck));
+
+        // PostgreSQL has left recovery; Patroni's GET /patroni still says replica (its REST API lags on a busy node).
+        members.SetRole("pg-test-2", Primary(timeline: 2));
+        var ready = await AdvanceUntilAsync(clock, monitor, v => v.IsUp("pg-test-2", PrimaryCheck), TimeSpan.FromMilliseconds(10), 20);
+        Assert.True(ready <= ClusterMonitor.ConfirmInterval + TimeSpan.FromMilliseconds(10), $"confirmed after {ready}");
+        Assert.Equal("pg-test-2", monitor.Current.Leader?.Name);
+        Assert.Equal(MemberRole.Primary, monitor.Current.FindMember("pg-test-2")!.Facts.Role);
+        Assert.False(monitor.Current.IsUp("pg-test-1", PrimaryCheck));
+
+        // Once confirmed, the direct reads stop (the role probe is for the transition only), and Patroni's late
+        // "replica" neither flaps the role nor fails the new leader's check.
+        var roleProbes = Volatile.Read(ref members.RoleProbes);
+        await AdvanceUntilAsync(clock, monitor, _ => false, TimeSpan.FromMilliseconds(100), 10, failAtEnd: false);
+        Assert.Equal(roleProbes, Volatile.Read(ref members.RoleProbes));
+        Assert.Equal(MemberRole.Primary, monitor.Current.FindMember("pg-test-2")!.Facts.Role);
+        Assert.Equal(CheckPhase.Up, monitor.Current.FindMember("pg-test-2")!.FindCheck(PrimaryCheck)!.Phase);
+
+        members.Set("pg-test-2", Primary(timeline: 2));
+        await AdvanceUntilAsync(clock, monitor, _ => false, TimeSpan.FromMilliseconds(500), 10, failAtEnd: false);
+        Assert.Equal(CheckPhase.Up, monitor.Current.FindMember("pg-test-2")!.FindCheck(PrimaryCheck)!.Phase);
+    }
+
+    [Fact]
+    public async Task A_monitor_login_refused_by_the_new_holder_leaves_confirmation_to_patroni()
+    {
+        var members = new ScriptedCluster
+        {
+            AnswersLikePatroni = true,
+            RoleFacts = new() { ["pg-test-1"] = Primary(), ["pg-test-2"] = Replica() },
+        };
+        var (monitor, clock, _) = await StartAsync(HealthSource.Dcs, members);
+        await using var _ = monitor;
+        members.SetRole("pg-test-2", new MemberFacts { Reachable = true, Error = "28000: no pg_hba.conf entry for host \"10.10.10.11\", user \"dbuser_monitor\"" });
+        lock (members.Facts)
+        {
+            members.HoldsLock.Clear();
+            members.HoldsLock.Add("pg-test-2");
+        }
+        var before = Volatile.Read(ref members.RoleProbes);
+        monitor.OnLeaderKey(Key("pg-test-2", 11, clock));
+        await AdvanceUntilAsync(clock, monitor, _ => false, TimeSpan.FromMilliseconds(10), 10, failAtEnd: false);
+        Assert.Equal(before + 1, Volatile.Read(ref members.RoleProbes));
+
+        members.Set("pg-test-2", Primary(timeline: 2));
+        await AdvanceUntilAsync(clock, monitor, v => v.IsUp("pg-test-2", PrimaryCheck), TimeSpan.FromMilliseconds(10), 20);
+        Assert.Equal(before + 1, Volatile.Read(ref members.RoleProbes));
     }
 
     /// <summary>Moves the fake clock in steps until the condition holds; returns the simulated time it took.</summary>

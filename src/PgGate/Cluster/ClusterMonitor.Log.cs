@@ -16,6 +16,12 @@ public sealed partial class ClusterMonitor
     [LoggerMessage(5, LogLevel.Warning, "{Member}: the monitor user may not log in ({Error}); new leaders are confirmed through Patroni only")]
     private partial void LogRoleProbeRefused(string member, string error);
 
+    [LoggerMessage(6, LogLevel.Information, "{Member}: its PostgreSQL reports primary {Milliseconds} ms after the leader key named it; it takes writes")]
+    private partial void LogConfirmedBySql(string member, long milliseconds);
+
+    [LoggerMessage(7, LogLevel.Debug, "{Member}: PostgreSQL says {Facts}")]
+    private partial void LogRoleRead(string member, string facts);
+
     [LoggerMessage(3, LogLevel.Error, "cluster {Cluster}: {Conflict}")]
     private partial void LogSplitBrain(string cluster, string conflict);
 }

@@ -41,7 +41,7 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
     private readonly object _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
-    private readonly List<Task> _roleConfirmations = [];
+    private readonly List<Task> _roleProbeTasks = [];
     private volatile ClusterView _current;
     private long _version;
     private string? _lastConflict;
@@ -84,7 +84,7 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
 
         _members = new MemberState[config.Members.Count];
         for (var i = 0; i < _members.Length; i++)
-            _members[i] = new MemberState(config.Members[i], _checks);
+            _members[i] = new MemberState(config.Members[i], _checks) { RoleProbe = probes.CreateRoleProbe(config, config.Members[i]) };
         _current = BuildView(MemberFactsSnapshot());
     }
 
@@ -111,6 +111,7 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
                 _loops.Add(Task.Run(() => ProbeLoopAsync(index, _stop.Token)));
             }
         }
+        WarmUpRoleProbes();
     }
 
     /// <summary>Waits until the current view satisfies <paramref name="condition"/>, or the timeout passes.</summary>
@@ -289,30 +290,65 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
         if (index < 0 || _stop.IsCancellationRequested)
             return;
         var state = _members[index];
-        if (state.RoleProbeRefused || Interlocked.Exchange(ref state.RoleConfirmationRunning, 1) == 1)
+        if (state.RoleProbe is null || state.RoleProbeRefused || Interlocked.Exchange(ref state.RoleConfirmationRunning, 1) == 1)
             return;
-        var probe = _probes.CreateRoleProbe(_config, state.Config);
-        if (probe is null)
+        TrackRoleProbeTask(Task.Run(() => ConfirmRoleAsync(index, _stop.Token)));
+    }
+
+    /// <summary>
+    /// One role probe per member at start: it opens the connection the confirmation reuses (a new backend, its
+    /// authentication and the first-call JIT cost some hundred milliseconds exactly when a failover needs speed) and
+    /// tells the operator at once when the monitor user may not log in.
+    /// </summary>
+    private void WarmUpRoleProbes()
+    {
+        for (var i = 0; i < _members.Length; i++)
         {
-            Volatile.Write(ref state.RoleConfirmationRunning, 0);
-            return;
-        }
-        var task = Task.Run(() => ConfirmRoleAsync(index, probe, _stop.Token));
-        lock (_roleConfirmations)
-        {
-            _roleConfirmations.RemoveAll(t => t.IsCompleted);
-            _roleConfirmations.Add(task);
+            if (_members[i].RoleProbe is null)
+                continue;
+            var index = i;
+            TrackRoleProbeTask(Task.Run(() => WarmUpRoleProbeAsync(index, _stop.Token)));
         }
     }
 
-    private async Task ConfirmRoleAsync(int index, IMemberProbe probe, CancellationToken stop)
+    private void TrackRoleProbeTask(Task task)
+    {
+        lock (_roleProbeTasks)
+        {
+            _roleProbeTasks.RemoveAll(t => t.IsCompleted);
+            _roleProbeTasks.Add(task);
+        }
+    }
+
+    private async Task WarmUpRoleProbeAsync(int index, CancellationToken stop)
     {
         var state = _members[index];
         try
         {
-            await using (probe.ConfigureAwait(false))
+            await state.RoleProbeLock.WaitAsync(stop).ConfigureAwait(false);
+            try
             {
-                while (!stop.IsCancellationRequested)
+                await ReadRoleAsync(state, stop).ConfigureAwait(false);
+            }
+            finally
+            {
+                state.RoleProbeLock.Release();
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ConfirmRoleAsync(int index, CancellationToken stop)
+    {
+        var state = _members[index];
+        try
+        {
+            await state.RoleProbeLock.WaitAsync(stop).ConfigureAwait(false);
+            try
+            {
+                while (!stop.IsCancellationRequested && !state.RoleProbeRefused)
                 {
                     lock (_gate)
                     {
@@ -320,36 +356,19 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
                             return;
                     }
 
-                    MemberFacts facts;
                     var startedAt = _time.GetUtcNow();
-                    try
-                    {
-                        facts = (await probe.ProbeAsync(_checkPaths, stop).ConfigureAwait(false)).Facts;
-                    }
-                    catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                    {
-                        return;
-                    }
-                    catch (Exception ex)
-                    {
-                        facts = new MemberFacts { Error = ex.Message, ObservedAt = _time.GetUtcNow() };
-                    }
-
+                    var facts = await ReadRoleAsync(state, stop).ConfigureAwait(false);
                     if (facts is { Reachable: true, Running: true, Role: MemberRole.Primary })
                     {
                         ApplyConfirmedPrimary(index, facts, startedAt);
                         return;
                     }
-                    if (facts.Error is { } error && IsRefusedLogin(error))
-                    {
-                        // Wrong password or no pg_hba.conf entry for the monitor user from here: asking again every
-                        // 20 ms would only fill the server's log. Patroni's answer confirms the leader instead.
-                        state.RoleProbeRefused = true;
-                        LogRoleProbeRefused(state.Config.Name, error);
-                        return;
-                    }
                     await Task.Delay(ConfirmInterval, _time, stop).ConfigureAwait(false);
                 }
+            }
+            finally
+            {
+                state.RoleProbeLock.Release();
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -359,6 +378,33 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
         {
             Volatile.Write(ref state.RoleConfirmationRunning, 0);
         }
+    }
+
+    /// <summary>One read through the member's role probe (the caller holds its lock); marks a refused login.</summary>
+    private async Task<MemberFacts> ReadRoleAsync(MemberState state, CancellationToken stop)
+    {
+        MemberFacts facts;
+        try
+        {
+            facts = (await state.RoleProbe!.ProbeAsync(_checkPaths, stop).ConfigureAwait(false)).Facts;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            facts = new MemberFacts { Error = ex.Message, ObservedAt = _time.GetUtcNow() };
+        }
+        LogRoleRead(state.Config.Name, Describe(facts));
+        if (facts.Error is { } error && IsRefusedLogin(error) && !state.RoleProbeRefused)
+        {
+            // Wrong password or no pg_hba.conf entry for the monitor user from here: asking again every 20 ms would
+            // only fill the server's log. Patroni's answer confirms the leader instead.
+            state.RoleProbeRefused = true;
+            LogRoleProbeRefused(state.Config.Name, error);
+        }
+        return facts;
     }
 
     /// <summary>
@@ -399,6 +445,7 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
                 Error = null,
             };
             state.ConfirmedPrimaryAt = startedAt;
+            LogConfirmedBySql(state.Config.Name, (long)(_time.GetUtcNow() - key.ObservedAt).TotalMilliseconds);
             _ = Record(index, new ProbeResult(merged, null), out wake);
         }
         if (wake is not null)
@@ -708,14 +755,19 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
         Task[] loops;
         lock (_loops)
             loops = [.. _loops];
-        lock (_roleConfirmations)
-            loops = [.. loops, .. _roleConfirmations];
+        lock (_roleProbeTasks)
+            loops = [.. loops, .. _roleProbeTasks];
         try
         {
             await Task.WhenAll(loops).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
+        }
+        foreach (var m in _members)
+        {
+            if (m.RoleProbe is { } roleProbe)
+                await roleProbe.DisposeAsync().ConfigureAwait(false);
         }
         _stop.Dispose();
     }
@@ -737,6 +789,12 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
 
         public MemberConfig Config { get; }
         public MemberFacts RawFacts { get; set; } = MemberFacts.Unknown;
+
+        /// <summary>Reads PostgreSQL's own role while a new leader is confirmed; its connection stays open between uses.</summary>
+        public IMemberProbe? RoleProbe { get; init; }
+
+        /// <summary>One user of <see cref="RoleProbe"/> at a time (the start-up warm-up, a confirmation).</summary>
+        public SemaphoreSlim RoleProbeLock { get; } = new(1, 1);
 
         /// <summary>1 while <see cref="ConfirmRoleAsync"/> runs for this member.</summary>
         public int RoleConfirmationRunning;

@@ -39,7 +39,7 @@ public sealed class FailoverFixture : IAsyncLifetime
             return;
         var cancel = TestContext.Current.CancellationToken;
         _cluster = await PatroniCluster.StartAsync(Options, TestContextLogger.Instance, cancel);
-        _loggers = LoggerFactory.Create(b => b.AddProvider(new FailoverLoggerProvider()).SetMinimumLevel(LogLevel.Information));
+        _loggers = LoggerFactory.Create(b => b.AddProvider(new FailoverLoggerProvider()).SetMinimumLevel(LogLevel.Debug));
         _directory = Directory.CreateTempSubdirectory("pggate-failover-");
         var userList = Path.Combine(_directory.FullName, "userlist.txt");
         await File.WriteAllTextAsync(userList, string.Concat(LocalClusterUser.PigstyDefaults.Select(u => $"\"{u.Name}\" \"{u.Password}\"\n")), cancel);

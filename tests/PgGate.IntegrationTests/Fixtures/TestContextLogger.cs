@@ -13,6 +13,13 @@ public sealed class TestContextLogger : ILogger
             ? LogLevel.Debug
             : LogLevel.Information;
 
+    /// <summary>A file to append every line to as well, e.g. to read a benchmark's PgGate log after a passing run.</summary>
+    public const string FileVariable = "PGGATE_TEST_LOG_FILE";
+
+    private static readonly string? LogFile = Environment.GetEnvironmentVariable(FileVariable);
+
+    private static readonly Lock FileLock = new();
+
     public static TestContextLogger Instance { get; } = new();
 
     public IDisposable? BeginScope<TState>(TState state)
@@ -28,6 +35,14 @@ public sealed class TestContextLogger : ILogger
         }
 
         var line = $"[{DateTime.Now:HH:mm:ss.fff}] {formatter(state, exception)}";
+        if (LogFile is not null)
+        {
+            lock (FileLock)
+            {
+                File.AppendAllText(LogFile, line + "\n");
+            }
+        }
+
         var output = TestContext.Current.TestOutputHelper;
         if (output is not null)
         {

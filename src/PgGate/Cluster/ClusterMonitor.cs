@@ -21,6 +21,13 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
     /// <summary>How often the new holder of the DCS leader key is probed until it reports itself primary.</summary>
     public static readonly TimeSpan ConfirmInterval = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// How often the new key holder's PostgreSQL is asked its role directly (see <see cref="IMemberProbeFactory.CreateRoleProbe"/>);
+    /// its Patroni is then probed only every <see cref="TransitionInterval"/>, to leave Patroni's REST API (one Python
+    /// process, busy promoting) alone.
+    /// </summary>
+    public static readonly TimeSpan RoleConfirmInterval = TimeSpan.FromMilliseconds(10);
+
     /// <summary>How long a new key holder is probed at <see cref="ConfirmInterval"/> before the normal timers resume.</summary>
     public static readonly TimeSpan ConfirmLimit = TimeSpan.FromSeconds(30);
 
@@ -280,7 +287,7 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
     }
 
     /// <summary>
-    /// Reads the new key holder's role straight from PostgreSQL every <see cref="ConfirmInterval"/> (when the factory
+    /// Reads the new key holder's role straight from PostgreSQL every <see cref="RoleConfirmInterval"/> (when the factory
     /// offers a role probe), so writes reach it as soon as it leaves recovery rather than when its Patroni REST API
     /// says so, which on a busy node comes hundreds of milliseconds later. Runs beside the member's own probe loop.
     /// </summary>
@@ -363,7 +370,7 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
                         ApplyConfirmedPrimary(index, facts, startedAt);
                         return;
                     }
-                    await Task.Delay(ConfirmInterval, _time, stop).ConfigureAwait(false);
+                    await Task.Delay(RoleConfirmInterval, _time, stop).ConfigureAwait(false);
                 }
             }
             finally
@@ -642,8 +649,12 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
         {
             if (leadsNow || now > _confirmUntil)
                 _confirming = null;
-            else if (next > ConfirmInterval)
-                next = ConfirmInterval;
+            else
+            {
+                var confirmEvery = state.RoleProbe is not null && !state.RoleProbeRefused ? TransitionInterval : ConfirmInterval;
+                if (next > confirmEvery)
+                    next = confirmEvery;
+            }
         }
         return next;
     }

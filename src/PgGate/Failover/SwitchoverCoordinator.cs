@@ -189,12 +189,9 @@ public sealed class SwitchoverCoordinator
                     " (GET /cluster or the leader key says who leads; the nodes' status pages say what they route to)");
             }
             newLeader = waits[0].Result;
-            // Patroni calls a member primary once it asked PostgreSQL to promote; resume only once PostgreSQL agrees.
-            var unconfirmed = _cluster.FindMember(newLeader) is { } leaderConfig
-                ? await WritableProbe.WaitAsync(_cluster, leaderConfig, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false)
-                : null;
-            Report(current, true, t, $"writes go to {newLeader} on {_nodes.Count} node(s)" +
-                (unconfirmed is null ? $"; {newLeader} accepts writes" : $"; not confirmed by SQL: {unconfirmed}"));
+            // No extra check before resuming: a node routes writes to a member only once that member's PostgreSQL says
+            // it left recovery (Patroni's role, or the monitor's own SQL read), not when Patroni merely holds the lock.
+            Report(current, true, t, $"writes go to {newLeader} on {_nodes.Count} node(s); its PostgreSQL reports primary");
         }
         catch (Exception e) when (e is SwitchoverException or PatroniApiException)
         {

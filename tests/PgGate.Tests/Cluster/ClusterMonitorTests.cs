@@ -319,7 +319,7 @@ public class ClusterMonitorTests
         // PostgreSQL has left recovery; Patroni's GET /patroni still says replica (its REST API lags on a busy node).
         members.SetRole("pg-test-2", Primary(timeline: 2));
         var ready = await AdvanceUntilAsync(clock, monitor, v => v.IsUp("pg-test-2", PrimaryCheck), TimeSpan.FromMilliseconds(10), 20);
-        Assert.True(ready <= ClusterMonitor.ConfirmInterval + TimeSpan.FromMilliseconds(10), $"confirmed after {ready}");
+        Assert.True(ready <= ClusterMonitor.RoleConfirmInterval + TimeSpan.FromMilliseconds(10), $"confirmed after {ready}");
         Assert.Equal("pg-test-2", monitor.Current.Leader?.Name);
         Assert.Equal(MemberRole.Primary, monitor.Current.FindMember("pg-test-2")!.Facts.Role);
         Assert.False(monitor.Current.IsUp("pg-test-1", PrimaryCheck));

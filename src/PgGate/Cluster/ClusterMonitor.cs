@@ -730,7 +730,10 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
             }
             members.Add(new MemberView { Config = state.Config, Facts = facts[i], Checks = checks.MoveToImmutable() });
         }
-        return new ClusterView(_config, Interlocked.Increment(ref _version), _time.GetUtcNow(), members.MoveToImmutable());
+        return new ClusterView(_config, Interlocked.Increment(ref _version), _time.GetUtcNow(), members.MoveToImmutable())
+        {
+            LeaderKeyHolder = _leaderKey is { IsCurrent: true } key ? key.Leader : null,
+        };
     }
 
     private static string Describe(MemberFacts f)

@@ -18,6 +18,13 @@ public sealed class ClusterView
     }
 
     public ClusterConfig Config { get; }
+
+    /// <summary>
+    /// The member the DCS leader key names now (the <c>dcs</c> source), whether or not it passes its leader checks yet:
+    /// while Patroni promotes it, pooled services open server connections to it ahead of the first write.
+    /// </summary>
+    public string? LeaderKeyHolder { get; init; }
+
     public long Version { get; }
     public DateTimeOffset PublishedAt { get; }
 
@@ -25,6 +32,10 @@ public sealed class ClusterView
     public ImmutableArray<MemberView> Members { get; }
 
     public string Name => Config.Name;
+
+    /// <summary>This view with <see cref="LeaderKeyHolder"/> set (views are immutable; for tests and tools).</summary>
+    public ClusterView WithLeaderKeyHolder(string? holder) =>
+        new(Config, Version, PublishedAt, Members) { LeaderKeyHolder = holder };
 
     public MemberView? FindMember(string name)
     {

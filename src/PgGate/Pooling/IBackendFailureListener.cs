@@ -11,3 +11,14 @@ public interface IBackendFailureListener
 {
     void OnBackendUnreachable(BackendEndpoint backend, string reason);
 }
+
+/// <summary>
+/// Optionally implemented by an <see cref="IBackendResolver"/> that can tell a backend is about to take over (the DCS
+/// leader key names a member that Patroni is promoting): the pooler opens server connections to it for the resolver's
+/// pools in use, so the first transactions after the promotion find them ready instead of waiting for a new backend.
+/// </summary>
+public interface IBackendPrewarmSource
+{
+    /// <summary>Raised (at most once per new key holder) with the backend to open connections to.</summary>
+    event EventHandler<BackendEndpoint>? PrewarmRequested;
+}

@@ -24,4 +24,7 @@ public sealed partial class Pooler
 
     [LoggerMessage(7, LogLevel.Information, "pooler: settings reloaded ({Pools} pools, {Users} users in auth_file)")]
     private partial void LogReloaded(int pools, int users);
+
+    [LoggerMessage(8, LogLevel.Information, "pooler: opening {Count} server connection(s) to {Backend} database {Database} user {User} ahead of its promotion")]
+    private partial void LogPrewarming(int count, string backend, string database, string user);
 }

@@ -268,6 +268,10 @@ public sealed partial class Pooler : IAsyncDisposable
         if (_subscribedResolvers.TryAdd(resolver, true))
         {
             resolver.Changed += OnResolverChanged;
+            if (resolver is IBackendPrewarmSource prewarm)
+            {
+                prewarm.PrewarmRequested += OnPrewarmRequested;
+            }
         }
 
         var serverDatabase = database.DbName ?? databaseName;
@@ -464,6 +468,46 @@ public sealed partial class Pooler : IAsyncDisposable
         {
             waiter.WaitsForBackend = false;
             waiter.Complete(null);
+        }
+    }
+
+    /// <summary>
+    /// A backend is about to take over for <paramref name="sender"/> (a new primary being promoted): for every
+    /// (database, user) the resolver's pools serve, opens as many server connections to it as the busiest of those pools
+    /// had (at least one, at most the pool size). They wait idle until the resolver routes there.
+    /// </summary>
+    private void OnPrewarmRequested(object? sender, BackendEndpoint backend)
+    {
+        if (sender is not IBackendResolver resolver || _stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var wanted = new Dictionary<(string Database, string User), ServerPool>();
+        foreach (var pool in _pools.Values)
+        {
+            if (!ReferenceEquals(pool.Resolver, resolver) || pool.Backend.Equals(backend))
+            {
+                continue;
+            }
+
+            var key = (pool.DatabaseName, pool.LoginUser);
+            if (!wanted.TryGetValue(key, out var busiest) || pool.PeakServers > busiest.PeakServers)
+            {
+                wanted[key] = pool;
+            }
+        }
+
+        foreach (var ((database, user), model) in wanted)
+        {
+            var pool = GetPool(resolver, backend, database, model.Database, user);
+            pool.PassThroughKeys ??= model.PassThroughKeys;
+            pool.LoginSecret ??= model.LoginSecret;
+            var opened = pool.Prewarm(Math.Max(1, model.PeakServers));
+            if (opened > 0)
+            {
+                LogPrewarming(opened, backend.Name ?? backend.ToString(), database, user);
+            }
         }
     }
 

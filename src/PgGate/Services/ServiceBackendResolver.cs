@@ -12,7 +12,7 @@ namespace PgGate.Services;
 /// <c>query_wait_timeout</c>); a member that leaves the usable set stops being current, so its pools retire. A member
 /// that refuses connections before its checks notice is skipped until the next view or for <see cref="RetryAfter"/>.
 /// </summary>
-public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureListener, IDisposable
+public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureListener, IBackendPrewarmSource, IDisposable
 {
     /// <summary>How long a backend that could not be reached is passed over when the health checks still call it up.</summary>
     public static readonly TimeSpan RetryAfter = TimeSpan.FromMilliseconds(500);
@@ -23,12 +23,15 @@ public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureLi
     private readonly ConcurrentDictionary<BackendEndpoint, long> _unreachableUntil = new();
     private readonly Lock _gate = new();
     private volatile Route _route = Route.None;
+    private readonly bool _leaderChecked;
+    private string? _prewarmedFor;
     private ITimer? _retryTimer;
 
     public ServiceBackendResolver(ServiceRouter router, TimeProvider? time = null)
     {
         _router = router;
         _time = time ?? TimeProvider.System;
+        _leaderChecked = CheckSpec.For(router.Service).Path.IsLeaderPath;
         Update();
     }
 
@@ -42,6 +45,8 @@ public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureLi
 
     public event EventHandler? Changed;
 
+    public event EventHandler<BackendEndpoint>? PrewarmRequested;
+
     /// <summary>Call after the router applied a view (subscribe after the router): raises <see cref="Changed"/> when the
     /// usable servers changed.</summary>
     public void Apply(ClusterView view)
@@ -51,6 +56,33 @@ public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureLi
             _unreachableUntil.Clear();
             Changed?.Invoke(this, EventArgs.Empty);
         }
+        RequestPrewarm(view);
+    }
+
+    /// <summary>
+    /// A leader-checked service (the primary) whose cluster's leader key names a member it does not route to yet: that
+    /// member is being promoted, and its first transactions would wait for new backends (a fork and a login, ~100 ms).
+    /// Asks the pooler, once per new key holder, to open them now; PostgreSQL accepts connections during recovery.
+    /// </summary>
+    private void RequestPrewarm(ClusterView view)
+    {
+        var holder = view.LeaderKeyHolder;
+        if (!_leaderChecked || holder is null)
+        {
+            _prewarmedFor = null;
+            return;
+        }
+        if (holder == _prewarmedFor || _router.Servers.Find(holder) is not { } entry || entry.State.ConfiguredWeight <= 0)
+            return;
+        _prewarmedFor = holder;
+        var member = entry.State.Member;
+        var endpoint = EndpointOf(member);
+        foreach (var current in _route.Endpoints)
+        {
+            if (ReferenceEquals(current, endpoint))
+                return;
+        }
+        PrewarmRequested?.Invoke(this, endpoint);
     }
 
     private bool Update()
@@ -64,7 +96,7 @@ public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureLi
             if (entry.State.ConfiguredWeight <= 0)
                 continue;
             // One instance per member: sessions recognise "same backend as last time" by reference.
-            builder.Add(_endpoints.GetOrAdd(member.Name, static (_, m) => new BackendEndpoint(m.Host, m.PgPort, m.Name), member));
+            builder.Add(EndpointOf(member));
             weights.Add(entry.State.ConfiguredWeight);
         }
 
@@ -75,6 +107,9 @@ public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureLi
         _route = next;
         return true;
     }
+
+    private BackendEndpoint EndpointOf(PgGate.Config.MemberConfig member) =>
+        _endpoints.GetOrAdd(member.Name, static (_, m) => new BackendEndpoint(m.Host, m.PgPort, m.Name), member);
 
     public BackendChoice Resolve(PoolerDatabase database, string user)
     {

@@ -167,6 +167,57 @@ public sealed class PooledServiceTests(ClusterFixture fixture) : GateTest(fixtur
     }
 
     [Fact]
+    public async Task Server_connections_to_the_new_leader_key_holder_open_during_its_promotion_and_serve_the_first_transaction()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var connection = await GateUnderTest.OpenAsync(Host(1), 5433);
+        Assert.Equal((Host(0), false), await GateUnderTest.WhoAsync(connection));
+        var candidate = Cluster.Members[1];
+        await candidate.WaitUntilCaughtUpAsync(ct);
+
+        await Cluster.Members[0].StopAsync(StopMode.Immediate, ct);
+        // What the etcd watch reports when Patroni hands the leader key to pg-test-2, before it promotes it.
+        Gate.Monitor.OnLeaderKey(new PgGate.Cluster.Dcs.LeaderKeyState
+        {
+            Key = $"/pg/{Cluster.Name}/leader",
+            Leader = candidate.Name,
+            IsCurrent = true,
+            Revision = 2,
+            Change = PgGate.Cluster.Dcs.LeaderKeyChange.Put,
+            ObservedAt = DateTimeOffset.UtcNow,
+        });
+        var pooler = Gate.Host.Nodes.Single(n => n.Name == Cluster.Members[1].Name).Poolers.Single().Pooler;
+        var waited = Stopwatch.StartNew();
+        List<int> opened;
+        while ((opened = OpenedTo(pooler, candidate.Host)).Count == 0)
+        {
+            Assert.True(waited.Elapsed < FastPlanBound, "no server connection to the key holder was opened");
+            await Task.Delay(20, ct);
+        }
+        Assert.True(await PgClient.ScalarAsync<bool>(candidate, "select pg_is_in_recovery()"), "opened while the key holder is still a replica");
+        Assert.False(Gate.Monitor.Current.IsUp(candidate.Name, PrimaryCheck), "no writes go to it before it is promoted");
+
+        await candidate.PromoteAsync(ct);
+        await using var command = new NpgsqlCommand(
+            "select host(inet_server_addr()), pg_is_in_recovery(), pg_backend_pid(), current_setting('in_hot_standby')", connection);
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            Assert.True(await reader.ReadAsync(ct));
+            Assert.Equal((Host(1), false, "off"), (reader.GetString(0), reader.GetBoolean(1), reader.GetString(3)));
+            Assert.Contains(reader.GetInt32(2), opened);
+        }
+        // The client was never told the new primary is a hot standby, and new clients are not either.
+        Assert.Equal("off", connection.PostgresParameters["in_hot_standby"]);
+        await using var fresh = await GateUnderTest.OpenAsync(Host(1), 5433);
+        Assert.Equal("off", fresh.PostgresParameters["in_hot_standby"]);
+    }
+
+    private static List<int> OpenedTo(PgGate.Pooling.Pooler pooler, string host) =>
+        [.. pooler.GetServers()
+            .Where(s => s.RemoteEndPoint is System.Net.IPEndPoint ip && ip.Address.ToString() == host && s.Database == "test")
+            .Select(s => s.RemoteProcessId)];
+
+    [Fact]
     public async Task New_transactions_wait_while_there_is_no_primary_and_run_on_the_promoted_one()
     {
         await using var connection = await GateUnderTest.OpenAsync(Host(0), 5433);

@@ -108,6 +108,46 @@ public class ServiceBackendResolverTests
     }
 
     [Fact]
+    public void When_the_leader_key_names_a_member_still_in_recovery_the_pooler_is_asked_once_to_open_connections_to_it()
+    {
+        var s = Create("primary", Primary(), Replica, Replica);
+        var requested = new List<BackendEndpoint>();
+        s.Resolver.PrewarmRequested += (_, endpoint) => requested.Add(endpoint);
+
+        // The key moved to pg-test-2 (Patroni promotes it); nobody passes the primary check yet.
+        var promoting = View(s.Clock.GetUtcNow(), Down, Replica, Replica).WithLeaderKeyHolder("pg-test-2");
+        s.Apply(promoting);
+        Assert.Equal(("10.10.10.12", 15432, "pg-test-2"), (requested.Single().Host, requested.Single().Port, requested.Single().Name));
+
+        // More views while the promotion runs ask nothing more.
+        s.Apply(View(s.Clock.GetUtcNow(), Down, Replica, Replica).WithLeaderKeyHolder("pg-test-2"));
+        Assert.Single(requested);
+
+        // Routed there now: the endpoint the pools were opened for is the one checkouts get.
+        s.Apply(View(s.Clock.GetUtcNow(), Down, Primary(2), Replica).WithLeaderKeyHolder("pg-test-2"));
+        Assert.Same(requested.Single(), Use(s.Resolver));
+        Assert.Single(requested);
+    }
+
+    [Fact]
+    public void Only_leader_checked_services_prewarm_and_never_for_the_member_they_already_route_to()
+    {
+        var replica = Create("replica", Primary(), Replica, Replica);
+        var primary = Create("primary", Primary(), Replica, Replica);
+        var requested = 0;
+        replica.Resolver.PrewarmRequested += (_, _) => requested++;
+        primary.Resolver.PrewarmRequested += (_, _) => requested++;
+
+        var view = View(primary.Clock.GetUtcNow(), Down, Replica, Replica).WithLeaderKeyHolder("pg-test-3");
+        replica.Apply(view);
+        Assert.Equal(0, requested);
+
+        var steady = View(primary.Clock.GetUtcNow(), Primary(), Replica, Replica).WithLeaderKeyHolder("pg-test-1");
+        primary.Apply(steady);
+        Assert.Equal(0, requested);
+    }
+
+    [Fact]
     public void The_replica_service_spreads_checkouts_over_its_replicas()
     {
         var s = Create("replica", Primary(), Replica, Replica);

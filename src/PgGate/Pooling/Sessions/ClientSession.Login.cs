@@ -402,7 +402,7 @@ internal sealed partial class ClientSession
             return null;
         }
 
-        var welcome = server.Pool.Welcome ?? server.Parameters;
+        var welcome = server.Pool.AdoptWelcome(server.Parameters);
         server.Pool.Release(server, null);
         return welcome;
     }

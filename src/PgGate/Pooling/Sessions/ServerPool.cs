@@ -791,11 +791,55 @@ internal sealed class ServerPool
     {
         for (var i = 0; i < count; i++)
         {
-            _ = OpenServerAsync();
+            _ = OpenServerAsync(prewarm: false);
         }
     }
 
-    private async Task OpenServerAsync()
+    /// <summary>The pool's welcome parameters, taken from <paramref name="parameters"/> (a checked-out server's) when no
+    /// connection set them yet (a pool whose connections were all prewarmed).</summary>
+    internal ParameterSet AdoptWelcome(ParameterSet parameters)
+    {
+        lock (_gate)
+        {
+            return Welcome ??= parameters;
+        }
+    }
+
+    /// <summary>The most server connections this pool has had at once: how many a failover's new backend will want.</summary>
+    public int PeakServers { get; private set; }
+
+    /// <summary>
+    /// Opens server connections up to <paramref name="count"/> (within pool_size and the database and user limits) before
+    /// any client asks, for a backend about to take over (see <see cref="IBackendPrewarmSource"/>). Returns how many it started.
+    /// </summary>
+    public int Prewarm(int count)
+    {
+        var launch = 0;
+        lock (_gate)
+        {
+            if (_paused || _closed || _backendRetired || InLoginBackoff(Pooler.Time.GetTimestamp()))
+            {
+                return 0;
+            }
+
+            var target = Math.Min(count, PoolSize);
+            while (_servers.Count + _opening + launch < target && TryAcquireLimits())
+            {
+                launch++;
+            }
+
+            _opening += launch;
+        }
+
+        for (var i = 0; i < launch; i++)
+        {
+            _ = OpenServerAsync(prewarm: true);
+        }
+
+        return launch;
+    }
+
+    private async Task OpenServerAsync(bool prewarm)
     {
         ServerConnection server;
         try
@@ -807,7 +851,15 @@ internal sealed class ServerPool
         catch (Exception e)
         {
             var error = e as ServerLoginException ?? new ServerLoginException("could not open a server connection: " + e.Message, null, e);
-            OnLoginFailed(error);
+            if (prewarm)
+            {
+                OnPrewarmFailed(error);
+            }
+            else
+            {
+                OnLoginFailed(error);
+            }
+
             return;
         }
 
@@ -822,13 +874,47 @@ internal sealed class ServerPool
             _loginError = null;
             server.PoolIndex = _servers.Count;
             _servers.Add(server);
-            Welcome ??= server.Parameters;
+            PeakServers = Math.Max(PeakServers, _servers.Count);
+            if (prewarm)
+            {
+                // Opened while the member was still in recovery. It is handed out only once the resolver routes here,
+                // i.e. once the member's PostgreSQL reported itself primary; PostgreSQL itself reports the change only
+                // at the connection's next query, and clients must not be told "in_hot_standby = on" meanwhile. Nor
+                // does it make the pool's welcome parameters for new clients.
+                if (server.Parameters.Get("in_hot_standby") == "on")
+                {
+                    server.Parameters = server.Parameters.With("in_hot_standby", "off");
+                }
+            }
+            else
+            {
+                Welcome ??= server.Parameters;
+            }
+
             server.State = ServerConnectionState.Idle;
         }
 
         Pooler.OnServerOpened(this, server);
         _ = server.RunAsync();
         ReturnToPool(server, Pooler.Time.GetTimestamp());
+    }
+
+    /// <summary>A prewarm connection failed: nobody waited for it, so no back-off and no "unreachable" mark that would
+    /// hold off the clients once the backend is routed to; any waiters that came meanwhile get launches of their own.</summary>
+    private void OnPrewarmFailed(ServerLoginException error)
+    {
+        Stats.AddServerLoginFailure();
+        _databaseLimit.Release();
+        _userLimit.Release();
+        int launch;
+        lock (_gate)
+        {
+            _opening--;
+            launch = PlanLaunchesLocked(Pooler.Time.GetTimestamp(), allowReserve: false);
+        }
+
+        Pooler.OnServerLoginFailed(this, error);
+        Launch(launch);
     }
 
     private void OnLoginFailed(ServerLoginException error)

@@ -98,6 +98,7 @@ internal sealed partial class ClientSession
     {
         _server = server;
         server.Client = this;
+        server.AwaitsFirstClient = false;
         _pool = server.Pool;
         State = ClientState.Active;
         if (!ReferenceEquals(Parameters, server.Parameters))

@@ -98,6 +98,9 @@ internal sealed partial class ServerConnection
     /// that left the service, a session left in a state the pooler cannot clean).</summary>
     public bool CloseNeeded { get; set; }
 
+    /// <summary>Opened ahead of a promotion and not yet handed to a client: a paused pool keeps it (see ServerPool.Prewarm).</summary>
+    public bool AwaitsFirstClient { get; set; }
+
     /// <summary>Cancel requests sent for this connection's backend that have not completed: until they have, the
     /// connection is not handed to another client, whose query the cancel could otherwise hit.</summary>
     public int CancelsInFlight;

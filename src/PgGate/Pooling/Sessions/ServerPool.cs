@@ -274,9 +274,10 @@ internal sealed class ServerPool
                 return;
             }
 
-            if (!IsReusable(server, now) || _paused)
+            if (!IsReusable(server, now) || (_paused && !server.AwaitsFirstClient))
             {
-                // A paused pool keeps no connections: PAUSE is for taking the server away.
+                // A paused pool keeps no connections: PAUSE is for taking the server away. Except those opened to the
+                // backend a switchover is moving to, while the switchover holds clients paused: they are for after it.
                 close = true;
                 reason = _paused ? "PAUSE" : CloseReasonFor(server, now);
                 launch = PlanLaunchesLocked(now, allowReserve: false);
@@ -817,7 +818,9 @@ internal sealed class ServerPool
         var launch = 0;
         lock (_gate)
         {
-            if (_paused || _closed || _backendRetired || InLoginBackoff(Pooler.Time.GetTimestamp()))
+            // A paused pool prewarms too: a switchover pauses every pool, and the new primary's connections are for
+            // the moment it resumes.
+            if (_closed || _backendRetired || InLoginBackoff(Pooler.Time.GetTimestamp()))
             {
                 return 0;
             }
@@ -877,6 +880,8 @@ internal sealed class ServerPool
             PeakServers = Math.Max(PeakServers, _servers.Count);
             if (prewarm)
             {
+                server.AwaitsFirstClient = true;
+
                 // Opened while the member was still in recovery. It is handed out only once the resolver routes here,
                 // i.e. once the member's PostgreSQL reported itself primary; PostgreSQL itself reports the change only
                 // at the connection's next query, and clients must not be told "in_hot_standby = on" meanwhile. Nor

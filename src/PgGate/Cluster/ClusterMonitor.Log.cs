@@ -13,7 +13,7 @@ public sealed partial class ClusterMonitor
     [LoggerMessage(4, LogLevel.Information, "cluster {Cluster}: DCS {State}")]
     private partial void LogLeaderKey(string cluster, string state);
 
-    [LoggerMessage(5, LogLevel.Warning, "{Member}: the monitor user may not log in ({Error}); new leaders are confirmed through Patroni only")]
+    [LoggerMessage(5, LogLevel.Warning, "{Member}: the monitor user may not log in ({Error}); new leaders are confirmed through Patroni only (docs/operations.md, Failover: pg_hba.conf)")]
     private partial void LogRoleProbeRefused(string member, string error);
 
     [LoggerMessage(6, LogLevel.Information, "{Member}: its PostgreSQL reports primary {Milliseconds} ms after the leader key named it; it takes writes")]

@@ -569,9 +569,12 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
                     }
                 }
             }
-            else if (path.IsLeaderPath && !ok && wasUp && mine.Reachable && mine.Running && !mine.IsLeader)
+            else if (path.IsLeaderPath && !ok && wasUp && mine.Reachable && ((mine.Running && !mine.IsLeader) || mine.Role == MemberRole.Replica))
             {
-                // It answers and says it is not the leader (demoted, or a split brain resolved against it): no more writes, now.
+                // It answers and says it is not the leader (demoted, or a split brain resolved against it), or it holds the
+                // key but its PostgreSQL runs in recovery (Patroni restarts a crashed primary as a standby, which accepts
+                // connections while Patroni still calls it "starting", before promoting it again): no more writes, now,
+                // rather than `fall` checks of read-only errors later.
                 flipped = health.ForceDown();
             }
             else

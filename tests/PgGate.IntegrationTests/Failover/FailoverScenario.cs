@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using PgGate.Cluster.Dcs;
 using PgGate.IntegrationTests.Fixtures;
@@ -113,9 +114,13 @@ internal static class FailoverScenario
                     missing.Count,
                     wrong,
                     Outage(load, faultAt)));
-                TestContext.Current.TestOutputHelper?.WriteLine(results[^1].ToString());
-                foreach (var f in load.WriteFailures.Take(5))
-                    TestContext.Current.TestOutputHelper?.WriteLine($"  {stacks[i].Stack} write failure +{FailoverFixture.Ms(faultAt, f.At):0} ms: {f.Error}");
+                // Through the test logger, so PGGATE_TEST_LOG_FILE keeps them beside PgGate's own log lines.
+                TestContextLogger.Instance.LogInformation("{Result}", results[^1].ToString());
+                foreach (var kind in load.WriteFailures.GroupBy(f => f.Error))
+                {
+                    TestContextLogger.Instance.LogInformation("  {Stack}: {Count} write failure(s) from +{First:0} ms: {Error}",
+                        stacks[i].Stack, kind.Count(), FailoverFixture.Ms(faultAt, kind.First().At), kind.Key);
+                }
             }
             Record(results);
             return results;

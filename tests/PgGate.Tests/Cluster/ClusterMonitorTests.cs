@@ -298,6 +298,23 @@ public class ClusterMonitorTests
     }
 
     [Fact]
+    public async Task A_key_holder_whose_postgres_restarts_in_recovery_loses_writes_at_its_next_probe_and_regains_them_when_promoted()
+    {
+        var (monitor, clock, members) = await StartAsync(HealthSource.Dcs, new ScriptedCluster { AnswersLikePatroni = true });
+        await using var _ = monitor;
+        Assert.True(monitor.Current.IsUp("pg-test-1", PrimaryCheck));
+
+        // Its postmaster was killed; Patroni, still holding the lock, starts PostgreSQL as a standby first (and calls it
+        // "starting" while the standby already takes connections).
+        members.Set("pg-test-1", Replica() with { Running = false });
+        var downAt = await AdvanceUntilAsync(clock, monitor, v => !v.IsUp("pg-test-1", PrimaryCheck), TimeSpan.FromMilliseconds(100), 40);
+        Assert.True(downAt <= TimeSpan.FromSeconds(2.1), $"down after {downAt}: at the first probe (inter 2 s), not after fall checks");
+
+        members.Set("pg-test-1", Primary());
+        await AdvanceUntilAsync(clock, monitor, v => v.IsUp("pg-test-1", PrimaryCheck), TimeSpan.FromMilliseconds(50), 20);
+    }
+
+    [Fact]
     public async Task The_new_key_holder_is_confirmed_by_its_own_postgres_before_patroni_reports_the_promotion()
     {
         var members = new ScriptedCluster

@@ -19,8 +19,9 @@ public sealed class SocketLockFileTests : IDisposable
     [Fact]
     public async Task A_lock_naming_a_zombie_postmaster_is_removed()
     {
-        // The shell forks a child that exits at once, then becomes `sleep`, which never waits for it: a zombie.
-        using var parent = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "true & echo $!; exec sleep 30"])
+        // The shell forks a child that exits a second later, then becomes `sleep`, which never waits for it: a zombie.
+        // (A child that exited before the exec would be reaped by the shell itself.)
+        using var parent = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "sleep 1 & echo $!; exec sleep 60"])
         {
             RedirectStandardOutput = true,
         })!;
@@ -29,7 +30,7 @@ public sealed class SocketLockFileTests : IDisposable
             var zombie = int.Parse(
                 (await parent.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken))!,
                 CultureInfo.InvariantCulture);
-            await WaitUntilAsync(() => ProcFs.State(zombie) == 'Z', TimeSpan.FromSeconds(10));
+            await WaitUntilAsync(() => ProcFs.State(zombie) == 'Z', TimeSpan.FromSeconds(20));
             WriteLock(zombie);
 
             PostmasterPidFile.RemoveStaleSocketLock(_directory, Port);

@@ -17,6 +17,8 @@
 # Prerequisites: root; postgresql-15, patroni, etcd-server, haproxy, pgbouncer (Debian); .NET 10 SDK.
 # Knobs: RUNS=3  SCENARIOS="stop Patroni,kill node"  PATRONI_HOSTS=127.0.0.40,...43  HAPROXY_ADDR=127.0.0.50
 #        NO_BUILD=1  OUT_DIR=bench/results/failover-<utc>
+#        PGGATE_TEST_LOG_FILE=/tmp/failover.log  (PgGate's and the scenarios' log lines, e.g. when each node saw the
+#        leader key move, confirmed the new primary, prewarmed connections; and every kind of write failure per stack)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using PgGate.Cluster;
+using PgGate.Config;
 using PgGate.Pooling;
 
 namespace PgGate.Services;
@@ -108,7 +109,7 @@ public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureLi
         return true;
     }
 
-    private BackendEndpoint EndpointOf(PgGate.Config.MemberConfig member) =>
+    private BackendEndpoint EndpointOf(MemberConfig member) =>
         _endpoints.GetOrAdd(member.Name, static (_, m) => new BackendEndpoint(m.Host, m.PgPort, m.Name), member);
 
     public BackendChoice Resolve(PoolerDatabase database, string user)

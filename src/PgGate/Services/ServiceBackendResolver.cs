@@ -26,6 +26,7 @@ public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureLi
     private volatile Route _route = Route.None;
     private readonly bool _leaderChecked;
     private string? _prewarmedFor;
+    private volatile BackendEndpoint? _prewarmTarget;
     private ITimer? _retryTimer;
 
     public ServiceBackendResolver(ServiceRouter router, TimeProvider? time = null)
@@ -71,18 +72,22 @@ public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureLi
         if (!_leaderChecked || holder is null)
         {
             _prewarmedFor = null;
+            _prewarmTarget = null;
             return;
         }
-        if (holder == _prewarmedFor || _router.Servers.Find(holder) is not { } entry || entry.State.ConfiguredWeight <= 0)
+        if (holder == _prewarmedFor)
             return;
         _prewarmedFor = holder;
-        var member = entry.State.Member;
-        var endpoint = EndpointOf(member);
+        _prewarmTarget = null;
+        if (_router.Servers.Find(holder) is not { } entry || entry.State.ConfiguredWeight <= 0)
+            return;
+        var endpoint = EndpointOf(entry.State.Member);
         foreach (var current in _route.Endpoints)
         {
             if (ReferenceEquals(current, endpoint))
                 return;
         }
+        _prewarmTarget = endpoint;
         PrewarmRequested?.Invoke(this, endpoint);
     }
 
@@ -154,6 +159,11 @@ public sealed class ServiceBackendResolver : IBackendResolver, IBackendFailureLi
 
     public bool IsCurrent(BackendEndpoint backend, PoolerDatabase database)
     {
+        // The key holder being promoted keeps its prewarmed pools through unrelated changes (a retry after a refused
+        // connection, another member's check); checkouts go by Resolve, which offers it only once it is routed to.
+        if (ReferenceEquals(backend, _prewarmTarget))
+            return true;
+
         foreach (var endpoint in _route.Endpoints)
         {
             if (endpoint.Equals(backend))

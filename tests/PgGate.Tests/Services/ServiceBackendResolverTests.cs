@@ -119,9 +119,12 @@ public class ServiceBackendResolverTests
         s.Apply(promoting);
         Assert.Equal(("10.10.10.12", 15432, "pg-test-2"), (requested.Single().Host, requested.Single().Port, requested.Single().Name));
 
-        // More views while the promotion runs ask nothing more.
+        // More views while the promotion runs ask nothing more, and the prewarmed pools are not retired by them (nor
+        // by a retry after a refused connection), though no checkout is sent there yet.
         s.Apply(View(s.Clock.GetUtcNow(), Down, Replica, Replica).WithLeaderKeyHolder("pg-test-2"));
         Assert.Single(requested);
+        Assert.True(s.Resolver.IsCurrent(requested.Single(), Any));
+        Assert.True(s.Resolver.Resolve(Any, "test").IsWait);
 
         // Routed there now: the endpoint the pools were opened for is the one checkouts get.
         s.Apply(View(s.Clock.GetUtcNow(), Down, Primary(2), Replica).WithLeaderKeyHolder("pg-test-2"));
@@ -135,12 +138,21 @@ public class ServiceBackendResolverTests
         var replica = Create("replica", Primary(), Replica, Replica);
         var primary = Create("primary", Primary(), Replica, Replica);
         var requested = 0;
+        BackendEndpoint? target = null;
         replica.Resolver.PrewarmRequested += (_, _) => requested++;
-        primary.Resolver.PrewarmRequested += (_, _) => requested++;
+        primary.Resolver.PrewarmRequested += (_, endpoint) => { requested++; target = endpoint; };
 
         var view = View(primary.Clock.GetUtcNow(), Down, Replica, Replica).WithLeaderKeyHolder("pg-test-3");
         replica.Apply(view);
         Assert.Equal(0, requested);
+
+        // A key holder that lost the key before it was promoted: its prewarmed pools may retire.
+        primary.Apply(view);
+        Assert.Equal(1, requested);
+        Assert.True(primary.Resolver.IsCurrent(target!, Any));
+        primary.Apply(View(primary.Clock.GetUtcNow(), Down, Replica, Replica).WithLeaderKeyHolder(null));
+        Assert.False(primary.Resolver.IsCurrent(target!, Any));
+        requested = 0;
 
         var steady = View(primary.Clock.GetUtcNow(), Primary(), Replica, Replica).WithLeaderKeyHolder("pg-test-1");
         primary.Apply(steady);

@@ -89,3 +89,127 @@ CONF
     timeout 600 pgbench -i -s 10 -q -h "$PG_ADDR" -U postgres bench >"$work/pgbench-init.log" 2>&1 \
         || die "pgbench -i failed: $(tail -n 5 "$work/pgbench-init.log")"
 }
+
+# ---------------------------------------------------------------- proxy rounds (relay, poolsvc)
+# pgbench through every target (PgGate variants, haproxy, direct) in interleaved rounds, with each proxy's CPU, the
+# backends' and pgbench's. Reads: variant_names, target_host, target_pid (comma-separated PIDs allowed), SERVICE_PORT,
+# MODES, CLIENTS, THREADS, WARMUP, DURATION, ROUNDS, OUT_DIR, work, postmaster, clk_tck. Sets: targets, results,
+# idle_seconds, idle_report, load_before, load_after, started.
+
+pgbench_args() {
+    case $1 in
+        simple) echo "-S -M simple" ;;
+        extended) echo "-S -M extended" ;;
+        connect) echo "-S -C" ;;
+        tpcb_n) echo "-N" ;;
+        bulk) echo "-f bench/relay/bulk.sql" ;;
+        *) die "unknown mode $1 (simple, extended, connect, tpcb_n, bulk)" ;;
+    esac
+}
+
+run_proxy_rounds() {
+    targets=("${variant_names[@]}" haproxy direct)
+
+    if ((WARMUP > 0)); then
+        echo "== warm-up: ${WARMUP} s of each run per target" >&2
+        for mode in $MODES; do
+            for target in "${targets[@]}"; do
+                port=$SERVICE_PORT
+                [[ $target == direct ]] && port=5432
+                # shellcheck disable=SC2046
+                timeout $((WARMUP + 60)) pgbench -n $(pgbench_args "$mode") -c "$CLIENTS" -j "$THREADS" -T "$WARMUP" \
+                    -h "${target_host[$target]}" -p "$port" -U postgres bench >/dev/null 2>&1 || die "warm-up through $target failed"
+            done
+        done
+    fi
+
+    # What each proxy burns with no clients (health checks, timers): it is inside every CPU figure below.
+    idle_seconds=10
+    declare -A idle_before
+    for target in "${targets[@]}"; do [[ -z ${target_pid[$target]:-} ]] || idle_before[$target]=$(cpu_ticks "${target_pid[$target]}"); done
+    sleep "$idle_seconds"
+    idle_report=""
+    for target in "${targets[@]}"; do
+        [[ -n ${target_pid[$target]:-} ]] || continue
+        ms=$(( ($(cpu_ticks "${target_pid[$target]}") - ${idle_before[$target]}) * 1000 / clk_tck / idle_seconds ))
+        idle_report+="${idle_report:+, }$target ${ms} ms/s"
+    done
+    echo "== idle CPU: $idle_report" >&2
+    results="$OUT_DIR/results.tsv"
+    printf 'round\tmode\ttarget\ttps\ttransactions\tlatency_ms\tconnect_ms\tproxy_cpu_s\tcpu_s_per_10k\tpath_cpu_us_per_tx\n' >"$results"
+    load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+    started=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+
+    for ((round = 1; round <= ROUNDS; round++)); do
+        # Rotate the order every round so no target always runs first (warm caches) or last.
+        n=${#targets[@]}
+        order=()
+        for ((k = 0; k < n; k++)); do order+=("${targets[(k + round - 1) % n]}"); done
+        for mode in $MODES; do
+            for target in "${order[@]}"; do
+                host=${target_host[$target]}
+                port=$SERVICE_PORT
+                [[ $target == direct ]] && port=5432
+                log="$OUT_DIR/round$round-$mode-$target.txt"
+                pid=${target_pid[$target]:-}
+                for p in ${pid//,/ }; do kill -0 "$p" 2>/dev/null || die "$target (pid $p) has exited; see $work"; done
+                backends=$(pgrep -c -P "$postmaster" || true)
+                before=0
+                [[ -z $pid ]] || before=$(cpu_ticks "$pid")
+                backends_before=$(reaped_children_ticks "$postmaster")
+                shell_children_ms >"$work/ms"; pgbench_before=$(<"$work/ms")
+                # shellcheck disable=SC2046
+                timeout $((DURATION + 60)) pgbench -n $(pgbench_args "$mode") -c "$CLIENTS" -j "$THREADS" -T "$DURATION" \
+                    -h "$host" -p "$port" -U postgres bench >"$log" 2>&1 || die "pgbench through $target failed: $(tail -n 3 "$log")"
+                shell_children_ms >"$work/ms"; pgbench_after=$(<"$work/ms")
+                after=0
+                [[ -z $pid ]] || after=$(cpu_ticks "$pid")
+                # The backends' CPU time reaches the postmaster when they exit and are reaped: wait for that (bounded).
+                for _ in $(seq 50); do (($(pgrep -c -P "$postmaster" || true) <= backends)) && break; sleep 0.1; done
+                backends_after=$(reaped_children_ticks "$postmaster")
+                awk -v round="$round" -v mode="$mode" -v target="$target" -v ticks=$((after - before)) -v hz="$clk_tck" -v proxy="${pid:+1}" \
+                    -v backend_ticks=$((backends_after - backends_before)) -v pgbench_ms=$((pgbench_after - pgbench_before)) '
+                    /^number of transactions actually processed:/ { split($6, a, "/"); tx = a[1] }
+                    /^latency average =/ { lat = $4 }
+                    /^average connection time =/ { conn = $5 }
+                    /^tps =/ { tps = $3 }
+                    END {
+                        cpu = proxy ? sprintf("%.2f", ticks / hz) : "-"
+                        per = proxy && tx > 0 ? sprintf("%.3f", ticks / hz / tx * 10000) : "-"
+                        path = tx > 0 ? sprintf("%.1f", ((proxy ? ticks : 0) / hz + backend_ticks / hz + pgbench_ms / 1000) / tx * 1e6) : "-"
+                        printf "%d\t%s\t%s\t%.1f\t%d\t%s\t%s\t%s\t%s\t%s\n", round, mode, target, tps, tx, lat, conn == "" ? "-" : conn, cpu, per, path
+                    }' "$log" >>"$results"
+                tail -n 1 "$results" | awk -F'\t' '{ printf "round %s %-8s %-10s tps %9s  lat %6s ms  conn %6s ms  cpu/10k tx %s s  path %s us/tx\n", $1, $2, $3, $4, $6, $7, $9, $10 }' >&2
+            done
+        done
+    done
+    load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+}
+
+# The markdown report of run_proxy_rounds, to stdout and $OUT_DIR/report.md: $1 title, $2 a note (may be empty),
+# $3 how the proxies' addresses look in the commands.
+proxy_report() {
+    {
+        echo "### $1, $started"
+        echo
+        echo "Machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), Linux $(uname -r)," \
+            "load average $load_before before, $load_after after."
+        echo "Versions: $(haproxy -v | head -n 1 | awk '{ print "HAProxy", $3 }'); $("$PG_BIN/postgres" --version);" \
+            "$(pgbench --version); .NET $(dotnet --version); PgGate $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo '+changes')."
+        echo
+        echo "Rounds: $ROUNDS × ${DURATION} s per run, interleaved (order rotated every round). Clients: pgbench -c $CLIENTS -j $THREADS."
+        echo "Variants: $PGGATE_VARIANTS. Warm-up ${WARMUP} s per run and target, not recorded."
+        echo "Idle CPU of each proxy (no clients, over ${idle_seconds} s; included in the CPU figures): $idle_report."
+        echo
+        awk -F'\t' -v variants="${variant_names[*]}" -f bench/relay/summarize.awk "$results"
+        echo
+        [[ -z $2 ]] || { echo "$2"; echo; }
+        echo "Commands (HOST:PORT = $3:$SERVICE_PORT through a proxy, $PG_ADDR:5432 direct):"
+        echo
+        echo '```'
+        for mode in $MODES; do
+            echo "pgbench -n $(pgbench_args "$mode") -c $CLIENTS -j $THREADS -T $DURATION -h HOST -p PORT -U postgres bench"
+        done
+        echo '```'
+    } | tee "$OUT_DIR/report.md"
+}

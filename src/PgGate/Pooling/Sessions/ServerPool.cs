@@ -406,16 +406,10 @@ internal sealed class ServerPool
             launch = PlanLaunchesLocked(now, reserveDue);
 
             // min_pool_size: keep connections open for a pool that has been used.
-            var missing = MinPoolSize - (_servers.Count + _opening);
-            var keep = 0;
-            while (keep < missing && !_paused && !_closed && !InLoginBackoff(now) && _servers.Count + _opening + keep < PoolSize
-                && TryAcquireLimits())
+            if (!_paused && !_closed && !InLoginBackoff(now))
             {
-                keep++;
+                launch += ReserveOpeningsUpToLocked(MinPoolSize);
             }
-
-            _opening += keep;
-            launch += keep;
         }
 
         if (stale is not null)
@@ -744,6 +738,21 @@ internal sealed class ServerPool
         return launch;
     }
 
+    /// <summary>Under the lock: counts as opening, and takes the limit slots of, as many new connections as bring the
+    /// pool to <paramref name="total"/> (open and opening), within pool_size and the database and user limits.</summary>
+    private int ReserveOpeningsUpToLocked(int total)
+    {
+        var cap = Math.Min(total, PoolSize);
+        var launch = 0;
+        while (_servers.Count + _opening + launch < cap && TryAcquireLimits())
+        {
+            launch++;
+        }
+
+        _opening += launch;
+        return launch;
+    }
+
     private bool TryAcquireLimits()
     {
         if (!_databaseLimit.TryAcquire(MaxDatabaseConnections))
@@ -815,7 +824,7 @@ internal sealed class ServerPool
     /// </summary>
     public int Prewarm(int count)
     {
-        var launch = 0;
+        int launch;
         lock (_gate)
         {
             // A paused pool prewarms too: a switchover pauses every pool, and the new primary's connections are for
@@ -825,13 +834,7 @@ internal sealed class ServerPool
                 return 0;
             }
 
-            var target = Math.Min(count, PoolSize);
-            while (_servers.Count + _opening + launch < target && TryAcquireLimits())
-            {
-                launch++;
-            }
-
-            _opening += launch;
+            launch = ReserveOpeningsUpToLocked(count);
         }
 
         for (var i = 0; i < launch; i++)

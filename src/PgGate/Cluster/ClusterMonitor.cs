@@ -547,8 +547,10 @@ public sealed partial class ClusterMonitor : IAsyncDisposable
             if (path.IsLeaderPath && _fenced == state.Config.Name)
                 ok = false;
             // Patroni answers /primary with 200 from the moment it takes the leader lock, before PostgreSQL has left
-            // recovery; writes routed then would fail with 25006. The member's own PostgreSQL has to say primary too.
-            if (path.IsLeaderPath && ok && passed is not null && mine.Reachable && mine.Role == MemberRole.Replica)
+            // recovery; writes routed then would fail with 25006. The member's own PostgreSQL has to say primary too, so
+            // Patroni's state has to be "running": with any other ("unknown" after a crash, "starting" while it restarts
+            // PostgreSQL as a standby) the role it reports is its own memory, not PostgreSQL's answer.
+            if (path.IsLeaderPath && ok && passed is not null && mine.Reachable && (mine.Role == MemberRole.Replica || !mine.Running))
                 ok = false;
             ref var health = ref state.Health[c];
             var wasUp = health.IsUp;

@@ -28,6 +28,7 @@ public sealed partial class ServiceRouter
     private long _queuedTotal;
     private long _queueTimeouts;
     private volatile TaskCompletionSource? _pause;
+    private ITimer? _rampTimer;
 
     public ServiceRouter(ClusterConfig cluster, ServiceConfig service, TimeProvider time, ILogger logger, Random? random = null, string? node = null)
     {
@@ -154,6 +155,7 @@ public sealed partial class ServiceRouter
             waiter = new Waiter(exclude);
             waiter.Node = _queue.AddLast(waiter);
             Interlocked.Increment(ref _queuedTotal);
+            ScheduleRampDispatchLocked(_time.GetUtcNow());
         }
 
         using var timeout = new CancellationTokenSource(_service.QueueTimeout, _time);
@@ -228,13 +230,53 @@ public sealed partial class ServiceRouter
                 continue;
             }
             if (_picker.TryPick(_servers, _service.Options, now, w.Exclude, out var picked) != PickOutcome.Picked)
-                return;
+                break;
             _queue.RemoveFirst();
             w.Assigned = picked;
             if (!w.Completion.TrySetResult(picked))
             {
                 // Timed out in between: the waiter takes the slot from Assigned, see RouteAsync.
             }
+        }
+        ScheduleRampDispatchLocked(now);
+    }
+
+    /// <summary>
+    /// Slow start raises a returning server's maxconn with time, not with releases, so while clients wait a timer
+    /// dispatches them when its next slot opens (HAProxy's warm-up task does the same). Without it, a client queued behind
+    /// a server that just came back would wait for someone to leave, or time out with "at capacity".
+    /// </summary>
+    private void ScheduleRampDispatchLocked(DateTimeOffset now)
+    {
+        var options = _service.Options;
+        if (_queue.Count == 0 || _rampTimer is not null || options.SlowStart <= TimeSpan.Zero || options.MaxConn <= 0)
+            return;
+        DateTimeOffset? next = null;
+        foreach (var entry in _servers.Usable)
+        {
+            if (entry.State.RampFrom is not { } from)
+                continue;
+            // Its effective maxconn, ceil(maxconn * elapsed / slowstart), exceeds the sessions it has once elapsed passes
+            // slowstart * active / maxconn.
+            var opensAt = from + options.SlowStart * ((double)entry.State.Active / options.MaxConn) + TimeSpan.FromMilliseconds(1);
+            if (next is null || opensAt < next)
+                next = opensAt;
+        }
+        if (next is not { } at)
+            return;
+        var due = at - now < MinRampDispatchStep ? MinRampDispatchStep : at - now;
+        _rampTimer = _time.CreateTimer(static r => ((ServiceRouter)r!).OnRampTimer(), this, due, Timeout.InfiniteTimeSpan);
+    }
+
+    private static readonly TimeSpan MinRampDispatchStep = TimeSpan.FromMilliseconds(10);
+
+    private void OnRampTimer()
+    {
+        lock (_gate)
+        {
+            _rampTimer?.Dispose();
+            _rampTimer = null;
+            DispatchLocked();
         }
     }
 

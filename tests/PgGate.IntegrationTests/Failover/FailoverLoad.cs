@@ -98,19 +98,29 @@ public sealed class FailoverLoad : IAsyncDisposable
             _loops.Add(Task.Run(() => ReadLoopAsync(_stop.Token), CancellationToken.None));
     }
 
-    /// <summary>Waits until a write is acknowledged after <paramref name="since"/> (a Stopwatch timestamp); returns its timestamp.</summary>
-    public async Task<long> WaitForWriteAfterAsync(long since, TimeSpan timeout, CancellationToken cancellationToken, string? server = null)
+    /// <summary>
+    /// Waits until <paramref name="count"/> writes are acknowledged after <paramref name="since"/> (a Stopwatch timestamp);
+    /// returns the timestamp of the first of them.
+    /// </summary>
+    public async Task<long> WaitForWriteAfterAsync(long since, TimeSpan timeout, CancellationToken cancellationToken, string? server = null, int count = 1)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
+            var seen = 0;
+            long first = long.MaxValue;
             foreach (var a in Acked)
             {
                 if (a.AckedAt >= since && (server is null || a.Server == server))
-                    return a.AckedAt;
+                {
+                    seen++;
+                    first = Math.Min(first, a.AckedAt);
+                }
             }
+            if (seen >= count)
+                return first;
             if (Stopwatch.GetTimestamp() > deadline)
-                throw new TimeoutException($"no write was acknowledged through {_target.Host}:{_target.WritePort} within {timeout.TotalSeconds:0} s " +
+                throw new TimeoutException($"{seen} of {count} write(s) acknowledged through {_target.Host}:{_target.WritePort} within {timeout.TotalSeconds:0} s " +
                     $"(last failures: {string.Join(" | ", WriteFailures.TakeLast(3).Select(f => f.Error))})");
             await Task.Delay(10, cancellationToken);
         }

@@ -16,6 +16,9 @@ namespace PgGate.IntegrationTests.Failover;
 /// </summary>
 internal static class FailoverScenario
 {
+    /// <summary>Writes each stack must acknowledge after the change before the run ends, so every result has enough to judge.</summary>
+    public const int RunOnWrites = 30;
+
     public static async Task<IReadOnlyList<FailoverResult>> RunAsync(
         FailoverFixture fixture,
         string scenario,
@@ -81,13 +84,18 @@ internal static class FailoverScenario
             await probeStop.CancelAsync();
             await ((Task)primaryProbe).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
-            // Let the load run on against the new topology, so writes after the change count too. Without a new leader
-            // (PostgreSQL restarted in place) a write or two may still pass right after the fault: run on until it is back.
+            // Let the load run on against the new topology, so writes after the change count too: at least a second and
+            // RunOnWrites writes through every stack (a relay client that failed writes through the outage has few from
+            // before it). Without a new leader (PostgreSQL restarted in place) a write or two may still pass right after
+            // the fault: run on until it is back.
             if (!expectNewLeader)
                 await cluster.WaitUntilHealthyAsync(TimeSpan.FromSeconds(90), cancellationToken);
             var after = Stopwatch.GetTimestamp();
             foreach (var load in loads)
+            {
                 await load.WaitForWriteAfterAsync(after + Stopwatch.Frequency, TimeSpan.FromSeconds(30), cancellationToken);
+                await load.WaitForWriteAfterAsync(after, TimeSpan.FromSeconds(30), cancellationToken, count: RunOnWrites);
+            }
 
             var results = new List<FailoverResult>();
             for (var i = 0; i < loads.Count; i++)

@@ -163,7 +163,7 @@ public sealed class FailoverScenarioTests(FailoverFixture fixture)
     {
         foreach (var r in results)
         {
-            Assert.True(r.AckedWrites > 20, $"{r.Stack}: too few writes to judge ({r.AckedWrites})");
+            Assert.True(r.AckedWrites >= FailoverScenario.RunOnWrites, $"{r.Stack}: too few writes to judge ({r.AckedWrites})");
             Assert.True(r.MissingAckedWrites == 0, $"{r.Stack}: {r.MissingAckedWrites} acknowledged writes missing on the new primary");
             Assert.True(r.WrongServerWrites == 0, $"{r.Stack}: {r.WrongServerWrites} writes acknowledged by a member that does not lead");
         }

@@ -315,6 +315,24 @@ public class ClusterMonitorTests
     }
 
     [Fact]
+    public async Task A_key_holder_whose_patroni_cannot_query_postgres_loses_writes_after_fall_checks_and_regains_them_when_it_answers()
+    {
+        var (monitor, clock, members) = await StartAsync(HealthSource.Dcs, new ScriptedCluster { AnswersLikePatroni = true });
+        await using var _ = monitor;
+        Assert.True(monitor.Current.IsUp("pg-test-1", PrimaryCheck));
+
+        // Its postmaster was killed: Patroni still holds the lock and answers /primary with 200, but its state is "unknown"
+        // and the role it reports is its own memory ("primary"), not PostgreSQL's.
+        members.Set("pg-test-1", Primary() with { Running = false });
+        var downAt = await AdvanceUntilAsync(clock, monitor, v => !v.IsUp("pg-test-1", PrimaryCheck), TimeSpan.FromMilliseconds(100), 200);
+        Assert.True(downAt >= TimeSpan.FromSeconds(2), $"down after {downAt}: a single unanswered query is not enough (fall checks)");
+
+        // PostgreSQL is back as primary: writes again at once.
+        members.Set("pg-test-1", Primary());
+        await AdvanceUntilAsync(clock, monitor, v => v.IsUp("pg-test-1", PrimaryCheck), TimeSpan.FromMilliseconds(50), 60);
+    }
+
+    [Fact]
     public async Task The_new_key_holder_is_confirmed_by_its_own_postgres_before_patroni_reports_the_promotion()
     {
         var members = new ScriptedCluster

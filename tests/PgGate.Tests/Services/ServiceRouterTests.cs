@@ -22,6 +22,9 @@ public class ServiceRouterTests
               - { name: tiny, port: 5439, selector: "[? pg_role == `replica`]", check: /replica,
                   options: "inter 2s fastinter 1s downinter 2s rise 3 fall 3 on-marked-down shutdown-sessions slowstart 10s maxconn 1 maxqueue 2 weight 100",
                   queue_timeout: 1s }
+              - { name: ramp, port: 5440, selector: "[? pg_role == `replica`]", check: /replica,
+                  options: "inter 2s fastinter 1s downinter 2s rise 3 fall 3 slowstart 10s maxconn 10 maxqueue 5 weight 100",
+                  queue_timeout: 20s }
         """, "router-test.yml").Clusters[0];
 
     private static ServiceConfig Service(string name) => Cluster.Services.Single(s => s.Name == name);
@@ -133,6 +136,27 @@ public class ServiceRouterTests
         Assert.Equal("53300", t3.Refusal?.SqlState);
         Assert.Contains("queue", t3.Refusal!.Message);
         Assert.Equal(1, r.QueueTimeouts);
+    }
+
+    [Fact]
+    public async Task A_client_queued_behind_a_server_in_slow_start_is_served_when_its_ramp_opens_a_slot()
+    {
+        var (r, clock) = Router("ramp");
+        r.Apply(View(clock.GetUtcNow(), Primary(), Down, Down));
+        // pg-test-2 comes back: slow start gives it 1 of its 10 slots now, 2 after 1 s, all 10 after 10 s.
+        r.Apply(View(clock.GetUtcNow(), Primary(), Replica, Down));
+        var first = await r.RouteAsync(null, TestContext.Current.CancellationToken);
+        Assert.Equal("pg-test-2", first.Server?.Name);
+        var second = r.RouteAsync(null, TestContext.Current.CancellationToken).AsTask();
+        Assert.False(second.IsCompleted, "one slot while the ramp starts");
+
+        // Nobody leaves; the ramp alone opens the second slot.
+        clock.Advance(TimeSpan.FromMilliseconds(900));
+        Assert.False(second.IsCompleted, "the second slot opens after 1 s");
+        clock.Advance(TimeSpan.FromMilliseconds(150));
+        var served = await second.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        Assert.Equal("pg-test-2", served.Server?.Name);
+        Assert.Equal(0, r.QueueTimeouts);
     }
 
     [Fact]

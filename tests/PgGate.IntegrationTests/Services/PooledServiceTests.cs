@@ -240,6 +240,72 @@ public sealed class PooledServiceTests(ClusterFixture fixture) : GateTest(fixtur
         TestContext.Current.SendDiagnosticMessage($"the waiting transaction ran {waited.ElapsedMilliseconds} ms after the primary stopped");
     }
 
+    [Fact]
+    public async Task A_switchover_with_a_promote_command_moves_pooled_writes_to_the_candidate_with_no_failed_transaction()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (old, candidate) = (Cluster.Members[0], Cluster.Members[1]);
+        await using (var setup = await GateUnderTest.OpenAsync(Host(0), 5436, LocalClusterUser.Dba))
+            await Execute(setup, "drop table if exists switchover_probe; create table switchover_probe (id bigint primary key); grant all on switchover_probe to public");
+        var config = Path.Combine(_pooled.Directory.FullName, "pggate.yml");
+        await File.WriteAllTextAsync(config, Configuration(), ct);
+
+        // Writers through a node that is neither member, pooled, each on one connection for the whole test.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var acked = new System.Collections.Concurrent.ConcurrentQueue<(long Id, string Server)>();
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        long nextId = 0;
+        var writers = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
+        {
+            await using var connection = await GateUnderTest.OpenAsync(Host(2), 5433);
+            while (!stop.IsCancellationRequested)
+            {
+                var id = Interlocked.Increment(ref nextId);
+                try
+                {
+                    await using var insert = new NpgsqlCommand("insert into switchover_probe values ($1) returning host(inet_server_addr())", connection);
+                    insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+                    acked.Enqueue((id, (string)(await insert.ExecuteScalarAsync(CancellationToken.None))!));
+                }
+                catch (NpgsqlException e)
+                {
+                    failures.Enqueue(e.Message);
+                }
+                await Task.Delay(5, CancellationToken.None);
+            }
+            return connection.FullState;
+        }, CancellationToken.None)).ToArray();
+        await PgClient.WaitUntilAsync(() => Task.FromResult(acked.Count >= 50), TimeSpan.FromSeconds(15), "writes to flow before the switchover");
+
+        // The user's command: stop the old primary, promote the candidate (as the postgres OS user when run by root).
+        var asPostgres = Environment.UserName == "root" ? "runuser -u postgres -- " : "";
+        var pgCtl = Cluster.Installation.PgCtl;
+        var promote = $"echo \"$PGGATE_OLD_PRIMARY -> $PGGATE_CANDIDATE\" && {asPostgres}{pgCtl} stop -m fast -w -D {old.DataDirectory} >/dev/null && " +
+            $"{asPostgres}{pgCtl} promote -w -D {candidate.DataDirectory} >/dev/null";
+        var (code, stdout, stderr) = await Cli.PggateProcess.RunAsync("switchover", Cluster.Name, "-c", config, "--to", candidate.Name, "--promote-command", promote);
+        TestContext.Current.TestOutputHelper?.WriteLine(stdout + stderr);
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Equal(["leader", "pause", "catch-up", "promote", "leader", "resume", "done"],
+            stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0]));
+        Assert.Contains($"{old.Name} -> {candidate.Name}", stdout, StringComparison.Ordinal);
+
+        var switched = acked.Count;
+        await PgClient.WaitUntilAsync(() => Task.FromResult(acked.Count >= switched + 50), TimeSpan.FromSeconds(15), "writes to flow after the switchover");
+        await stop.CancelAsync();
+        var states = await Task.WhenAll(writers);
+
+        Assert.True(failures.IsEmpty, $"{failures.Count} failed writes, e.g. {failures.FirstOrDefault()}");
+        Assert.All(states, s => Assert.Equal(System.Data.ConnectionState.Open, s));
+        Assert.All(acked.Skip(switched), a => Assert.Equal(candidate.Host, a.Server));
+        await using var check = await GateUnderTest.OpenAsync(candidate.Host, 5436, LocalClusterUser.Dba);
+        await using var count = new NpgsqlCommand("select count(*) from switchover_probe", check);
+        Assert.Equal((long)acked.Count, (long)(await count.ExecuteScalarAsync(ct))!);
+        await Execute(check, "drop table switchover_probe");
+
+        // Tell the sandbox what the command did, so the next test's reset rebuilds the cluster.
+        await candidate.PromoteAsync(ct);
+    }
+
     private static async Task Execute(NpgsqlConnection connection, string sql)
     {
         await using var command = new NpgsqlCommand(sql, connection);

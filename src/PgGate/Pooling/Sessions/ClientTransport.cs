@@ -55,18 +55,35 @@ internal sealed class SocketClientTransport : ClientTransport
     {
         InlineCompletions.Prefer(socket);
 
-        // Sends and reads of available data are tried as plain non-blocking calls first: they nearly always complete at
-        // once, and then cost one syscall without the async machinery, and sends never create the socket's cached
-        // send event args (~300 bytes kept per client). Only a full send buffer or an empty socket takes the async path.
+        // Sends and reads of data known to be there (after WaitForDataAsync) are tried as plain non-blocking calls
+        // first: they nearly always complete at once, and then cost one syscall without the async machinery, and sends
+        // never create the socket's cached send event args (~300 bytes kept per client). Only a full send buffer or an
+        // empty socket takes the async path.
         socket.Blocking = false;
     }
 
+    // Set by WaitForDataAsync: the next read finds data, so a plain non-blocking receive is worth trying first.
+    private bool _dataSignalled;
+
     public override bool IsTls => false;
 
-    public override ValueTask<int> WaitForDataAsync() => Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+    public override ValueTask<int> WaitForDataAsync()
+    {
+        _dataSignalled = true;
+        return Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+    }
 
     public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (!_dataSignalled)
+        {
+            // A read without a wait before it is the session reading on while its query runs: the client has almost never
+            // sent more, and .NET's ReceiveAsync tries a receive itself before it waits, so a try here would be a second
+            // EAGAIN per transaction (strace in docs/benchmarks.md, section 2).
+            return Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+        }
+
+        _dataSignalled = false;
         var received = Socket.Receive(buffer.Span, SocketFlags.None, out var error);
         return error switch
         {

@@ -16,6 +16,7 @@ public static class SqlState
     public const string InvalidCatalogName = "3D000";
     public const string UndefinedObject = "42704";
     public const string TooManyConnections = "53300";
+    public const string ObjectNotInPrerequisiteState = "55000";
     public const string ConfigurationLimitExceeded = "53400";
     public const string QueryCanceled = "57014";
     public const string AdminShutdown = "57P01";

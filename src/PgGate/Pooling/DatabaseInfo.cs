@@ -40,7 +40,7 @@ public sealed record DatabaseInfo
     /// <summary>paused</summary>
     public bool Paused { get; init; }
 
-    /// <summary>disabled (PgGate has no DISABLE; always false).</summary>
+    /// <summary>disabled: DISABLE refuses the database's new clients until ENABLE.</summary>
     public bool Disabled { get; init; }
 
     /// <summary>Served by the "*" entry rather than a line of its own.</summary>

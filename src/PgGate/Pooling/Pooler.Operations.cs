@@ -87,6 +87,37 @@ public sealed partial class Pooler
         }
     }
 
+    /// <summary>
+    /// DISABLE db: new clients of the database are refused at login; connected ones go on (PgBouncer's semantics, e.g.
+    /// before dropping or moving a database: DISABLE, then KILL or wait for them to leave). Kept across RELOAD.
+    /// </summary>
+    public void Disable(string database)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(database);
+        lock (_gate)
+        {
+            _disabledDatabases.Add(database);
+        }
+    }
+
+    /// <summary>ENABLE db: ends a <see cref="Disable"/>.</summary>
+    public void Enable(string database)
+    {
+        lock (_gate)
+        {
+            _disabledDatabases.Remove(database);
+        }
+    }
+
+    /// <summary>True while the database is disabled (new clients refused).</summary>
+    public bool IsDisabled(string database)
+    {
+        lock (_gate)
+        {
+            return _disabledDatabases.Contains(database);
+        }
+    }
+
     /// <summary>RECONNECT [db]: every server connection closes as soon as its client releases it; clients do not notice.</summary>
     public void Reconnect(string? database = null)
     {

@@ -113,6 +113,7 @@ public sealed partial class Pooler
             MaxConnections = entry.MaxDbConnections ?? settings.MaxDbConnections,
             CurrentConnections = current,
             Paused = IsPaused(name),
+            Disabled = IsDisabled(name),
             IsAutomatic = automatic,
         };
     }

@@ -37,6 +37,7 @@ public sealed partial class Pooler : IAsyncDisposable
     private readonly ConcurrentDictionary<IBackendResolver, bool> _subscribedResolvers = new();
     private readonly ConcurrentQueue<ServerPool> _evictionRequests = new();
     private readonly HashSet<string> _pausedDatabases = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _disabledDatabases = new(StringComparer.Ordinal);
     private readonly List<ServerWaiter> _backendWaiters = [];
     private readonly Lock _gate = new();
     private readonly long _startTimestamp;

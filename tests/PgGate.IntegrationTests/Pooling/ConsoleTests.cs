@@ -7,7 +7,7 @@ using static PgGate.IntegrationTests.Pooling.ConsoleClient;
 namespace PgGate.IntegrationTests.Pooling;
 
 /// <summary>The admin console (database pgbouncer) with psql and Npgsql: PgBouncer 1.18's columns, numbers that follow the
-/// traffic, PAUSE/RESUME, KILL, SET, RELOAD of an edited pgbouncer.ini, and who may do what.</summary>
+/// traffic, PAUSE/RESUME, KILL, DISABLE/ENABLE, SET, RELOAD of an edited pgbouncer.ini, and who may do what.</summary>
 [Collection(PoolingCollection.Name)]
 public sealed class ConsoleTests(PoolingFixture fixture)
 {
@@ -149,6 +149,37 @@ public sealed class ConsoleTests(PoolingFixture fixture)
         Assert.True(code == 0, error);
         await using var next = await pooler.OpenAsync();
         Assert.Equal(3, await ScalarAsync(next, "select 3"));
+    }
+
+    [Fact]
+    public async Task Disable_refuses_new_clients_of_the_database_keeps_connected_ones_and_enable_lets_them_in()
+    {
+        await using var pooler = await StartAsync();
+        await using var connected = await pooler.OpenAsync();
+        Assert.Equal(1, await ScalarAsync(connected, "select 1"));
+
+        var (code, output, error) = await PsqlAsync(pooler, AdminUser, "DISABLE test");
+        Assert.True(code == 0, error);
+        Assert.Equal("DISABLE", output.Trim());
+        Assert.EndsWith("|0|1", Row((await PsqlAsync(pooler, StatsUser, "SHOW DATABASES")).Output, "test|"), StringComparison.Ordinal);
+
+        var refused = await Assert.ThrowsAsync<PostgresException>(async () => await pooler.OpenAsync());
+        Assert.Equal("55000", refused.SqlState);
+        Assert.Equal("database does not allow connections: test", refused.MessageText);
+        Assert.Equal(2, await ScalarAsync(connected, "select 2"));
+
+        (code, _, error) = await PsqlAsync(pooler, AdminUser, "DISABLE");
+        Assert.NotEqual(0, code);
+        Assert.Contains("42601: a database is required", error, StringComparison.Ordinal);
+        (code, _, error) = await PsqlAsync(pooler, StatsUser, "ENABLE test");
+        Assert.Contains("42501: admin access needed", error, StringComparison.Ordinal);
+
+        (code, output, error) = await PsqlAsync(pooler, AdminUser, "ENABLE test");
+        Assert.True(code == 0, error);
+        Assert.Equal("ENABLE", output.Trim());
+        await using var next = await pooler.OpenAsync();
+        Assert.Equal(3, await ScalarAsync(next, "select 3"));
+        Assert.EndsWith("|0|0", Row((await PsqlAsync(pooler, StatsUser, "SHOW DATABASES")).Output, "test|"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ namespace PgGate.Pooling.Console;
 internal sealed class AdminConsole(Pooler pooler)
 {
     private const string SyntaxError = "42601";
-    private const string WrongState = "55000";
+    private const string WrongState = SqlState.ObjectNotInPrerequisiteState;
     private static readonly TimeSpan WaitClosePollInterval = TimeSpan.FromMilliseconds(50);
 
     public const string Help = """
@@ -28,6 +28,8 @@ internal sealed class AdminConsole(Pooler pooler)
         RESUME [<db>]
         RECONNECT [<db>]
         KILL <db>
+        DISABLE <db>
+        ENABLE <db>
         SHUTDOWN
         WAIT_CLOSE [<db>]
         """;
@@ -85,6 +87,29 @@ internal sealed class AdminConsole(Pooler pooler)
 
                 pooler.Kill(command.Argument);
                 return ConsoleReply.Done("KILL");
+            case "DISABLE":
+            case "ENABLE":
+                if (command.Argument is null)
+                {
+                    return ConsoleReply.Error(SyntaxError, "a database is required",
+                        command.Verb + " <db> " + (command.Verb == "DISABLE" ? "refuses the database's new clients." : "lets them in again."));
+                }
+
+                if (UnknownDatabase(command.Argument) is { } unknownDisable)
+                {
+                    return unknownDisable;
+                }
+
+                if (command.Verb == "DISABLE")
+                {
+                    pooler.Disable(command.Argument);
+                }
+                else
+                {
+                    pooler.Enable(command.Argument);
+                }
+
+                return ConsoleReply.Done(command.Verb);
             case "RELOAD":
                 try
                 {
@@ -107,8 +132,9 @@ internal sealed class AdminConsole(Pooler pooler)
                 return ConsoleReply.Done("SHUTDOWN");
             default:
                 return ConsoleReply.Error(SqlState.FeatureNotSupported, $"{command.Verb} is not supported by PgGate",
-                    "Supported: PAUSE, RESUME, RECONNECT, KILL, RELOAD, SHUTDOWN, WAIT_CLOSE, SET. Instead of DISABLE use PAUSE; " +
-                    "SUSPEND and online restart are not needed (RELOAD applies every change without dropping clients).");
+                    "Supported: PAUSE, RESUME, RECONNECT, KILL, DISABLE, ENABLE, RELOAD, SHUTDOWN, WAIT_CLOSE, SET. " +
+                    "SUSPEND and online restart are not needed (RELOAD applies every change without dropping clients); " +
+                    "instead of KILL_CLIENT, KILL drops a database's clients.");
         }
     }
 

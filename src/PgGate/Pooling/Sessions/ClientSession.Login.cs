@@ -179,6 +179,14 @@ internal sealed partial class ClientSession
             return false;
         }
 
+        if (Pooler.IsDisabled(DatabaseName))
+        {
+            // PgBouncer's message, which scripts may match; PostgreSQL's SQLSTATE for a database not accepting connections.
+            await FailLoginAsync(SqlState.ObjectNotInPrerequisiteState, $"database does not allow connections: {DatabaseName}",
+                hint: "An administrator ran DISABLE on the pooler's console; ENABLE lets new clients in again.").ConfigureAwait(false);
+            return false;
+        }
+
         if (Pooler.ClientCount > settings.MaxClientConn)
         {
             await FailLoginAsync(SqlState.TooManyConnections, "no more connections allowed (max_client_conn)").ConfigureAwait(false);

@@ -46,6 +46,15 @@ public sealed class AdminServer : IAsyncDisposable
             k.AddServerHeader = false;
         });
         var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            if (AdminAuthentication.Challenge(context, _host.Config.Admin) is { } challenge)
+            {
+                await challenge.ExecuteAsync(context).ConfigureAwait(false);
+                return;
+            }
+            await next(context).ConfigureAwait(false);
+        });
         app.MapGet("/", (HttpContext ctx) => Results.Content(StatusPage.Render(_host, NodeFor(ctx)), "text/html; charset=utf-8"));
         app.MapGet("/api/status", (HttpContext ctx) => Results.Bytes(StatusJson.Render(_host, NodeFor(ctx)), "application/json"));
         app.MapGet("/metrics", (HttpContext ctx) => Results.Text(PrometheusMetrics.Render(_host, NodeFor(ctx)), "text/plain; version=0.0.4; charset=utf-8"));

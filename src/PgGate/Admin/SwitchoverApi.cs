@@ -142,7 +142,7 @@ internal static class SwitchoverApi
                     break;
                 }
             }
-            list.Add(local is not null ? new LocalSwitchoverNode(local) : new HttpSwitchoverNode(Http, uri));
+            list.Add(local is not null ? new LocalSwitchoverNode(local) : new HttpSwitchoverNode(Http, uri, AdminAuthentication.HeaderFor(host.Config.Admin)));
         }
         return list;
     }
@@ -182,7 +182,8 @@ internal static class SwitchoverApi
         return Results.Bytes(stream.ToArray(), "application/json");
     }
 
-    private static IResult Error(HttpStatusCode status, string message) =>
+    /// <summary>A JSON <c>{"error": "..."}</c> answer, the admin API's error shape.</summary>
+    internal static IResult Error(HttpStatusCode status, string message) =>
         Results.Text(System.Text.Encoding.UTF8.GetString(ErrorBody(message)), "application/json", System.Text.Encoding.UTF8, (int)status);
 
     private static byte[] ErrorBody(string message)

@@ -84,7 +84,8 @@ internal static class SwitchoverCommand
             };
             using var http = HttpSwitchoverNode.CreateClient();
             var addresses = SwitchoverNodes.AdminAddresses(config, c, result.GetValue(nodes));
-            var targets = addresses.Select(a => (ISwitchoverNode)new HttpSwitchoverNode(http, a)).ToList();
+            var authorization = Admin.AdminAuthentication.HeaderFor(config.Admin);
+            var targets = addresses.Select(a => (ISwitchoverNode)new HttpSwitchoverNode(http, a, authorization)).ToList();
             var report = await new SwitchoverCoordinator(c, targets).RunAsync(request, step => Console.Out.WriteLine(step.ToString()), cancellationToken);
             if (!report.Ok)
                 return GateCommandLine.Fail($"switchover of {name} failed: {report.Error}", 1);

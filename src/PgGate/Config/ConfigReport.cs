@@ -48,7 +48,10 @@ public static class ConfigReport
             .Append(config.Format == ConfigFormat.PigstyInventory ? "Pigsty inventory" : "native pggate.yml").Append(")\n");
         if (self is not null)
             sb.Append("node ").Append(self.Name).Append(" (").Append(self.Host).Append(")\n");
-        sb.Append("admin listen ").Append(config.Admin.Listen).Append('\n');
+        sb.Append("admin listen ").Append(config.Admin.Listen);
+        if (config.Admin.RequiresAuthentication)
+            sb.Append(" (write endpoints need HTTP Basic credentials of user ").Append(config.Admin.Username).Append(')');
+        sb.Append('\n');
 
         foreach (var cluster in clusters)
             RenderCluster(sb, cluster, self);

@@ -13,6 +13,18 @@ public sealed record AdminConfig
 {
     /// <summary>HTTP address of the status page, JSON API and <c>/metrics</c>: <c>host:port</c>, <c>*</c> for every address.</summary>
     public string Listen { get; init; } = "*:9101";
+
+    /// <summary>
+    /// HTTP Basic credentials the admin API's write endpoints (pause, resume, switchover) require, as Patroni's
+    /// <c>restapi.authentication</c> guards its unsafe endpoints; the status page, JSON status and <c>/metrics</c> stay
+    /// open. Null: no credentials are required (then keep <see cref="Listen"/> on an internal address).
+    /// </summary>
+    public string? Username { get; init; }
+
+    public SecretSource Password { get; init; } = SecretSource.None;
+
+    /// <summary>True when write endpoints require credentials.</summary>
+    public bool RequiresAuthentication => Username is not null;
 }
 
 /// <summary>The whole effective configuration, immutable; reload builds a new one and swaps it.</summary>

@@ -15,7 +15,7 @@ internal static partial class NativeConfigReader
     private static readonly string[] SqlKeys = ["user", "database", .. SecretReader.Keys];
     private static readonly string[] PatroniKeys = ["ssl", "ca_file", "username", .. SecretReader.Keys];
     private static readonly string[] DcsKeys = ["endpoints", "namespace", "username", "ca_file", "cert_file", "key_file", .. SecretReader.Keys];
-    private static readonly string[] AdminKeys = ["listen"];
+    private static readonly string[] AdminKeys = ["listen", "username", .. SecretReader.Keys];
 
     public static GateConfig Read(string yaml, string file)
     {
@@ -40,11 +40,22 @@ internal static partial class NativeConfigReader
         ConfigNode? listenNode = null;
         if (root.Get("admin") is { } adminNode)
         {
-            var adminMap = adminNode.AsMap("a mapping such as { listen: \"*:9101\" }", AdminKeys);
+            var adminMap = adminNode.AsMap("a mapping such as { listen: \"*:9101\", username: pggate, password_env: PGGATE_ADMIN_PASSWORD }", AdminKeys);
             if (adminMap.Get("listen") is { } listen)
             {
-                admin = new AdminConfig { Listen = ReadListen(listen) };
+                admin = admin with { Listen = ReadListen(listen) };
                 listenNode = listen;
+            }
+
+            var username = adminMap.Get("username");
+            var password = SecretReader.Read(adminMap);
+            if (username is null && password.IsSet)
+                throw adminNode.Error("a password for the admin API is set but no username; add username (HTTP Basic needs both)");
+            if (username is { } user)
+            {
+                if (!password.IsSet)
+                    throw user.Error("username is set but no password; add password, password_env or password_file");
+                admin = admin with { Username = user.AsString("a user name"), Password = password };
             }
         }
 

@@ -63,6 +63,16 @@ internal static partial class PigstyInventoryReader
         {
             Listen = "*:" + (exporterPortNode is { } ep ? Int(ep, 1, 65535, "a port number 1-65535") : 9101).ToString(CultureInfo.InvariantCulture),
         };
+        // PgGate's own variables (Pigsty has none for this): credentials for the admin API's write endpoints.
+        var adminUser = Consistent(allPgHosts, "pggate_admin_username", "every PostgreSQL host");
+        var adminPassword = Consistent(allPgHosts, "pggate_admin_password", "every PostgreSQL host");
+        if ((adminUser is null) != (adminPassword is null))
+        {
+            throw (adminUser ?? adminPassword)!.Value.Error(
+                "pggate_admin_username and pggate_admin_password go together (HTTP Basic credentials for the admin API); set both or neither");
+        }
+        if (adminUser is not null)
+            admin = admin with { Username = Str(adminUser.Value, "a user name"), Password = new SecretSource { Value = Str(adminPassword!.Value, "a password") } };
 
         ConfigValidator.Validate(drafts, admin, exporterPortNode);
         var clusters = new List<ClusterConfig>(drafts.Count);

@@ -10,11 +10,14 @@ public sealed class HttpSwitchoverNode : ISwitchoverNode
 {
     private readonly HttpClient _http;
     private readonly Uri _base;
+    private readonly System.Net.Http.Headers.AuthenticationHeaderValue? _authorization;
 
-    public HttpSwitchoverNode(HttpClient http, Uri baseAddress)
+    /// <param name="authorization">Sent with every request: the admin API's credentials, when it requires them.</param>
+    public HttpSwitchoverNode(HttpClient http, Uri baseAddress, System.Net.Http.Headers.AuthenticationHeaderValue? authorization = null)
     {
         _http = http;
         _base = baseAddress;
+        _authorization = authorization;
     }
 
     public string Name => _base.Authority;
@@ -65,6 +68,7 @@ public sealed class HttpSwitchoverNode : ISwitchoverNode
     private async Task<JsonDocument> SendAsync(HttpMethod method, string path, string? body, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, new Uri(_base, path));
+        request.Headers.Authorization = _authorization;
         if (body is not null)
             request.Content = new StringContent(body, Encoding.UTF8, "application/json");
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -15,14 +15,26 @@ public sealed class PooledGate : IDisposable
         UserList = Path.Combine(Directory.FullName, "userlist.txt");
         var lines = string.Concat(LocalClusterUser.PigstyDefaults.Select(u => $"\"{u.Name}\" \"{u.Password}\"\n"));
         File.WriteAllText(UserList, lines);
+        AdminPasswordFile = Path.Combine(Directory.FullName, "admin.pass");
+        File.WriteAllText(AdminPasswordFile, AdminPassword + "\n");
     }
+
+    /// <summary>The admin API's password (user <see cref="AdminUser"/>), in <see cref="AdminPasswordFile"/>.</summary>
+    public const string AdminPassword = "Admin.Pass.1";
+
+    public const string AdminUser = "pggate";
+
+    public string AdminPasswordFile { get; }
 
     public DirectoryInfo Directory { get; }
 
     public string UserList { get; }
 
-    /// <summary>The test YAML of <see cref="GateUnderTest.Yaml"/> with the pooler section and pooled default services.</summary>
-    public string Yaml(LocalCluster cluster, string poolerExtra = "") => $$"""
+    /// <summary>
+    /// The test YAML of <see cref="GateUnderTest.Yaml"/> with the pooler section and pooled default services; with
+    /// <paramref name="adminAuthentication"/>, the admin API's write endpoints need <see cref="AdminUser"/>'s password.
+    /// </summary>
+    public string Yaml(LocalCluster cluster, string poolerExtra = "", bool adminAuthentication = false) => $$"""
         clusters:
           {{cluster.Name}}:
             members:
@@ -44,7 +56,7 @@ public sealed class PooledGate : IDisposable
           query_wait_timeout: 30
           server_login_retry: 1
         {{poolerExtra}}
-        admin: { listen: "*:9101" }
+        admin: { listen: "*:9101"{{(adminAuthentication ? $", username: {AdminUser}, password_file: {AdminPasswordFile}" : "")}} }
         """;
 
     public void Dispose()

@@ -18,7 +18,8 @@ public sealed class PooledServiceTests(ClusterFixture fixture) : GateTest(fixtur
     private static readonly CheckSpec PrimaryCheck = new(CheckPath.Parse("/primary"), 3, 3);
     private readonly PooledGate _pooled = new();
 
-    protected override string Configuration() => _pooled.Yaml(Cluster);
+    // The admin API's write endpoints need credentials here, as they should in production; reads stay open.
+    protected override string Configuration() => _pooled.Yaml(Cluster, adminAuthentication: true);
 
 
     [Fact]
@@ -78,6 +79,46 @@ public sealed class PooledServiceTests(ClusterFixture fixture) : GateTest(fixtur
         Assert.Contains("<h2>pooler</h2>", page, StringComparison.Ordinal);
         Assert.Contains("<td>pg-test-primary</td><td>test</td><td>test</td>", page, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_admin_apis_write_endpoints_need_the_configured_credentials_and_its_reads_stay_open()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var resume = $"http://{Host(0)}:9101/api/clusters/{Cluster.Name}/resume";
+
+        using (var anonymous = await http.PostAsync(resume, new StringContent("{}"), ct))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+            Assert.Equal("Basic", anonymous.Headers.WwwAuthenticate.Single().Scheme);
+            using var error = JsonDocument.Parse(await anonymous.Content.ReadAsStringAsync(ct));
+            Assert.Contains("admin.username", error.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+        foreach (var password in (string[])["wrong", PooledGate.AdminPassword + "x", ""])
+        {
+            using var wrong = new HttpRequestMessage(HttpMethod.Post, resume) { Content = new StringContent("{}") };
+            wrong.Headers.Authorization = Basic(PooledGate.AdminUser, password);
+            using var refused = await http.SendAsync(wrong, ct);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        using var right = new HttpRequestMessage(HttpMethod.Post, resume) { Content = new StringContent("{}") };
+        right.Headers.Authorization = Basic(PooledGate.AdminUser, PooledGate.AdminPassword);
+        using var accepted = await http.SendAsync(right, ct);
+        Assert.Equal(System.Net.HttpStatusCode.OK, accepted.StatusCode);
+        using var body = JsonDocument.Parse(await accepted.Content.ReadAsStringAsync(ct));
+        Assert.False(body.RootElement.GetProperty("was_paused").GetBoolean());
+
+        // Reads need nothing: Prometheus, the status page and checks keep working.
+        foreach (var path in (string[])["/api/status", "/metrics", "/", "/health", $"/api/clusters/{Cluster.Name}/leader"])
+        {
+            using var read = await http.GetAsync($"http://{Host(0)}:9101{path}", ct);
+            Assert.True(read.IsSuccessStatusCode, $"GET {path}: {(int)read.StatusCode}");
+        }
+    }
+
+    private static System.Net.Http.Headers.AuthenticationHeaderValue Basic(string user, string password) =>
+        new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":" + password)));
 
     [Fact]
     public async Task The_node_pooler_on_6432_reaches_the_nodes_own_postgres()

@@ -186,6 +186,15 @@ public class NativeConfigErrorTests
     }
 
     [Fact]
+    public void Admin_credentials_need_both_a_username_and_a_password()
+    {
+        Assert.Equal("pggate.yml:6:8: admin: a password for the admin API is set but no username; add username (HTTP Basic needs both)",
+            Error(TwoMembers + "admin: { password_env: PGGATE_ADMIN_PASSWORD }\n"));
+        Assert.Equal("pggate.yml:6:20: admin.username: username is set but no password; add password, password_env or password_file",
+            Error(TwoMembers + "admin: { username: pggate }\n"));
+    }
+
+    [Fact]
     public void Yaml_syntax_errors_point_at_the_line()
     {
         Assert.Equal("pggate.yml:1:1: invalid YAML: While scanning a mapping, found invalid tab as indentation.",

@@ -130,6 +130,32 @@ public class NativeConfigTests
     }
 
     [Fact]
+    public void Admin_credentials_come_from_a_file_and_are_read_when_used()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "first\n");
+            var config = Load($$"""
+                clusters:
+                  pg-meta:
+                    members:
+                      - { name: pg-meta-1, host: 127.0.0.11, role: primary }
+                admin: { listen: "127.0.0.1:9101", username: pggate, password_file: {{file}} }
+                """);
+            Assert.True(config.Admin.RequiresAuthentication);
+            Assert.Equal("pggate", config.Admin.Username);
+            Assert.Equal("first", config.Admin.Password.Resolve());
+            File.WriteAllText(file, "rotated\n");
+            Assert.Equal("rotated", config.Admin.Password.Resolve());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void A_minimal_cluster_gets_pigsty_default_services_to_postgres()
     {
         var config = Load("""
@@ -140,6 +166,7 @@ public class NativeConfigTests
             """);
         var c = config.Clusters[0];
         Assert.Equal("*:9101", config.Admin.Listen);
+        Assert.False(config.Admin.RequiresAuthentication);
         Assert.Equal(HealthSource.Patroni, c.Health.Source);
         Assert.Equal("norm", c.Health.Rto);
         Assert.Equal(ServiceDestination.Postgres, c.DefaultServiceDest);

@@ -15,6 +15,19 @@ public class PigstyInventoryErrorTests
     private static GateConfig Load(string yaml) => ConfigLoader.LoadPigstyInventoryFromString(yaml, "pigsty.yml");
 
     [Fact]
+    public void Admin_credentials_come_in_pairs()
+    {
+        var config = Load(Hosts + "        10.10.10.11: { pg_seq: 1, pg_role: primary }\n" +
+            "      vars: { pg_cluster: pg-test, pggate_admin_username: pggate, pggate_admin_password: Secret.1 }\n");
+        Assert.Equal("pggate", config.Admin.Username);
+        Assert.Equal("Secret.1", config.Admin.Password.Resolve());
+
+        Assert.Equal("pigsty.yml:6:59: all.children.pg-test.vars.pggate_admin_username: pggate_admin_username and pggate_admin_password go together " +
+            "(HTTP Basic credentials for the admin API); set both or neither",
+            Error(Hosts + "        10.10.10.11: { pg_seq: 1, pg_role: primary }\n      vars: { pg_cluster: pg-test, pggate_admin_username: pggate }\n"));
+    }
+
+    [Fact]
     public void A_member_without_pg_seq()
     {
         Assert.Equal("pigsty.yml:5:9: all.children.pg-test.hosts[\"10.10.10.11\"]: host 10.10.10.11 is in cluster pg-test but has no pg_seq; " +

@@ -8,6 +8,14 @@ public class ConfigReportTests
         ConfigLoader.LoadPigstyInventoryFromString(File.ReadAllText(Inventories.PathOf("sandbox")), "pigsty.yml");
 
     [Fact]
+    public void The_admin_line_says_when_write_endpoints_need_credentials()
+    {
+        var config = Sandbox();
+        config = config with { Admin = config.Admin with { Username = "pggate", Password = new SecretSource { Value = "x" } } };
+        Assert.Contains("\nadmin listen *:9101 (write endpoints need HTTP Basic credentials of user pggate)\n", ConfigReport.Render(config, "pg-test-1"));
+    }
+
+    [Fact]
     public void A_node_sees_its_clusters_services_with_servers_in_haproxy_order()
     {
         var text = ConfigReport.Render(Sandbox(), "pg-test-1");

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -8,7 +9,6 @@ using PgGate.Pooling.Sessions;
 using PgGate.Pooling.Statements;
 using PgGate.Protocol;
 using PgGate.Protocol.Auth;
-using PgGate.Services;
 
 namespace PgGate.Pooling;
 
@@ -105,7 +105,8 @@ public sealed partial class Pooler : IAsyncDisposable
     /// <summary>
     /// Serves one client connection to the end: login, then its requests. Services with <c>dest: pool</c> call this
     /// with their own <paramref name="resolver"/>, so that each checkout goes to the member they route to now. The socket
-    /// is disposed when the session ends. Never throws for client or server errors.
+    /// is disposed when the session ends. Never throws for client or server errors. The socket is expected to come from
+    /// a listener made by <see cref="PgGate.Services.ListenSockets.Bind"/>, whose TCP_NODELAY and keepalive it inherits.
     /// </summary>
     public async Task ServeClientAsync(Socket client, IBackendResolver? resolver = null)
     {
@@ -113,8 +114,8 @@ public sealed partial class Pooler : IAsyncDisposable
         Interlocked.Increment(ref _clientCount);
         try
         {
-            client.NoDelay = true;
-            ListenSockets.EnableKeepAlive(client);
+            // NoDelay and keepalive come from the listening socket (ListenSockets.Bind): Linux hands them to accepted
+            // sockets, and setting them again cost five system calls per new client.
             var session = new ClientSession(this, new SocketClientTransport(client), resolver ?? _defaultResolver);
             await session.RunAsync().ConfigureAwait(false);
         }
@@ -367,13 +368,15 @@ public sealed partial class Pooler : IAsyncDisposable
     /// <summary>Registers a logged-in client under a fresh cancel key: a random process id and secret of the pooler's own.</summary>
     internal (int ProcessId, byte[] Key) Register(ClientSession client)
     {
-        var key = RandomNumberGenerator.GetBytes(4);
+        // One call to the system's CSPRNG per login for both numbers (each call costs OpenSSL's fork check and locking).
+        Span<byte> random = stackalloc byte[8];
         while (true)
         {
-            var processId = RandomNumberGenerator.GetInt32(1, int.MaxValue);
-            if (_clients.TryAdd(processId, client))
+            RandomNumberGenerator.Fill(random);
+            var processId = (int)(BinaryPrimitives.ReadUInt32LittleEndian(random) & int.MaxValue);
+            if (processId != 0 && _clients.TryAdd(processId, client))
             {
-                return (processId, key);
+                return (processId, random[4..].ToArray());
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using PgGate.Pooling.Sessions;
 using PgGate.Services;
 
 namespace PgGate.Pooling;
@@ -38,6 +39,9 @@ public sealed class PoolerListener : IAsyncDisposable
     public void Start()
     {
         _socket = ListenSockets.Bind(_endpoint);
+        // Accepts complete on the socket event thread too, so a new client's login starts there instead of after a hop
+        // through the thread pool: 25-35 % less pooler CPU per new connection (docs/benchmarks.md, section 2).
+        InlineCompletions.Prefer(_socket);
         _acceptLoop = AcceptLoopAsync(_socket, _stop.Token);
     }
 

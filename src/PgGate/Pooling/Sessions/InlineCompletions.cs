@@ -8,8 +8,10 @@ namespace PgGate.Pooling.Sessions;
 /// one to the thread pool. The pooler's per-message work is short and never blocks, so the hand-off was pure cost: a
 /// queue, a wake-up and a context switch per receive, twice per query (client, then server). On 2 cores this roughly
 /// halved the pooler's CPU per <c>pgbench -S</c> transaction and raised <c>pgbench -N</c> (five round trips per
-/// transaction) by 1.4-3×; docs/benchmarks.md has the paired runs. Only the pooler's client and server sockets opt
-/// in; the admin server, health checks and the byte relay keep their own scheduling.
+/// transaction) by 1.4-3×; docs/benchmarks.md has the paired runs. Only the pooler's client, server and listening
+/// sockets opt in (the listener's accepts start each login on the event thread: 25-35 % less CPU per new client);
+/// the admin server, health checks and the byte relay keep their own scheduling. Work that takes milliseconds (SCRAM
+/// key derivation, the TLS handshake) hops to the thread pool explicitly.
 /// <para>
 /// .NET exposes this per socket only through <c>Socket.PreferInlineCompletions</c>, an experimental internal setter
 /// that the runtime keeps reachable for exactly this use (the process-wide alternative is the environment variable

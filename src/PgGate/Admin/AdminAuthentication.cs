@@ -39,7 +39,7 @@ internal static class AdminAuthentication
     private static bool Matches(string header, AdminConfig admin)
     {
         const string scheme = "Basic ";
-        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) || admin.Password.Resolve() is not { } password)
+        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) || ReadPassword(admin) is not { } password)
             return false;
         byte[] given;
         try
@@ -53,5 +53,19 @@ internal static class AdminAuthentication
         // Compared in constant time, so the answer's timing says nothing about how much of a guess was right.
         var expected = Encoding.UTF8.GetBytes(admin.Username + ":" + password);
         return CryptographicOperations.FixedTimeEquals(given, expected);
+    }
+
+    // A password file that cannot be read (removed, permissions) refuses every write request instead of failing it
+    // with a 500; the variable or file is read at each request, so fixing it takes effect at once.
+    private static string? ReadPassword(AdminConfig admin)
+    {
+        try
+        {
+            return admin.Password.Resolve();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }

@@ -109,6 +109,20 @@ public sealed class PooledServiceTests(ClusterFixture fixture) : GateTest(fixtur
         using var body = JsonDocument.Parse(await accepted.Content.ReadAsStringAsync(ct));
         Assert.False(body.RootElement.GetProperty("was_paused").GetBoolean());
 
+        // The password file is read at each request: unreadable, every write is refused (401, not a server error).
+        File.Move(_pooled.AdminPasswordFile, _pooled.AdminPasswordFile + ".moved");
+        try
+        {
+            using var again = new HttpRequestMessage(HttpMethod.Post, resume) { Content = new StringContent("{}") };
+            again.Headers.Authorization = Basic(PooledGate.AdminUser, PooledGate.AdminPassword);
+            using var refused = await http.SendAsync(again, ct);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+        finally
+        {
+            File.Move(_pooled.AdminPasswordFile + ".moved", _pooled.AdminPasswordFile);
+        }
+
         // Reads need nothing: Prometheus, the status page and checks keep working.
         foreach (var path in (string[])["/api/status", "/metrics", "/", "/health", $"/api/clusters/{Cluster.Name}/leader"])
         {

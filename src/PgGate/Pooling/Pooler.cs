@@ -280,7 +280,8 @@ public sealed partial class Pooler : IAsyncDisposable
         var created = new ServerPool(
             this, key, database, serverDatabase,
             _databaseLimits.GetOrAdd((backend, serverDatabase), static _ => new ConnectionLimit()),
-            _userLimits.GetOrAdd((backend, loginUser), static _ => new ConnectionLimit()));
+            _userLimits.GetOrAdd((backend, loginUser), static _ => new ConnectionLimit()),
+            pool is { IsRetired: true } ? pool.Stats : null);
         lock (_gate)
         {
             if (_pausedAll || _pausedDatabases.Contains(databaseName))

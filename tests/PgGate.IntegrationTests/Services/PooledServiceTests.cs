@@ -16,6 +16,7 @@ public sealed class PooledServiceTests(ClusterFixture fixture) : GateTest(fixtur
 {
     private static readonly TimeSpan FastPlanBound = TimeSpan.FromSeconds(15);
     private static readonly CheckSpec PrimaryCheck = new(CheckPath.Parse("/primary"), 3, 3);
+    private static readonly CheckSpec ReadOnlyCheck = new(CheckPath.Parse("/read-only"), 3, 3);
     private readonly PooledGate _pooled = new();
 
     // The admin API's write endpoints need credentials here, as they should in production; reads stay open.
@@ -133,6 +134,44 @@ public sealed class PooledServiceTests(ClusterFixture fixture) : GateTest(fixtur
 
     private static System.Net.Http.Headers.AuthenticationHeaderValue Basic(string user, string password) =>
         new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":" + password)));
+
+    [Fact]
+    public async Task Pool_counters_keep_counting_when_a_member_leaves_the_service_and_comes_back()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var client = await GateUnderTest.OpenAsync(Host(0), 5434);
+        for (var i = 0; i < 20; i++)
+            Assert.True((await GateUnderTest.WhoAsync(client)).InRecovery);
+        var before = await ReplicaServiceTransactionsAsync(ct);
+        Assert.True(before >= 20, $"{before} transactions counted");
+
+        // Both replicas leave the replica service (their pools retire; the primary serves as backup), then come back:
+        // their new pools replace the retired ones and must carry on from their counts, not restart at zero.
+        var (r1, r2) = (Cluster.Members[1], Cluster.Members[2]);
+        await r1.StopAsync(StopMode.Fast, ct);
+        await r2.StopAsync(StopMode.Fast, ct);
+        await Gate.Monitor.WaitForAsync(v => !v.IsUp(r1.Name, ReadOnlyCheck) && !v.IsUp(r2.Name, ReadOnlyCheck), FastPlanBound, ct);
+        Assert.Equal((Host(0), false), await GateUnderTest.WhoAsync(client));
+        await r1.StartAsync(ct);
+        await r2.StartAsync(ct);
+        await Gate.Monitor.WaitForAsync(v => v.IsUp(r1.Name, ReadOnlyCheck) && v.IsUp(r2.Name, ReadOnlyCheck), FastPlanBound, ct);
+        for (var i = 0; i < 3; i++)
+            Assert.True((await GateUnderTest.WhoAsync(client)).InRecovery);
+
+        var after = await ReplicaServiceTransactionsAsync(ct);
+        Assert.True(after >= before + 4, $"the replica service's pools counted {before} transactions, then {after} after 4 more");
+    }
+
+    /// <summary>total_xact_count summed over node 1's pools of the replica service, from the JSON status.</summary>
+    private async Task<long> ReplicaServiceTransactionsAsync(CancellationToken ct)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var status = JsonDocument.Parse(await http.GetStringAsync($"http://{Host(0)}:9101/api/status", ct));
+        return status.RootElement.GetProperty("poolers").EnumerateArray()
+            .SelectMany(p => p.GetProperty("pools").EnumerateArray())
+            .Where(p => p.GetProperty("front_door").GetString() == "pg-test-replica" && p.GetProperty("database").GetString() == "test")
+            .Sum(p => p.GetProperty("total_xact_count").GetInt64());
+    }
 
     [Fact]
     public async Task The_node_pooler_on_6432_reaches_the_nodes_own_postgres()

@@ -30,9 +30,13 @@ internal sealed class ServerPool
     private bool _closed;
     private volatile bool _backendRetired;
 
-    internal ServerPool(Pooler pooler, PoolKey key, PoolerDatabase database, string serverDatabase, ConnectionLimit databaseLimit, ConnectionLimit userLimit)
+    /// <param name="stats">The counters of the retired pool this one replaces (same key), so SHOW STATS and /metrics
+    /// keep counting instead of starting again at zero (a Prometheus counter must not go down).</param>
+    internal ServerPool(Pooler pooler, PoolKey key, PoolerDatabase database, string serverDatabase, ConnectionLimit databaseLimit, ConnectionLimit userLimit,
+        PoolStats? stats = null)
     {
         Pooler = pooler;
+        Stats = stats ?? new PoolStats();
         Key = key;
         Database = database;
         ServerDatabase = serverDatabase;
@@ -67,7 +71,7 @@ internal sealed class ServerPool
 
     public long CreatedAt { get; }
 
-    public PoolStats Stats { get; } = new();
+    public PoolStats Stats { get; }
 
     /// <summary>The parameters of the pool's first server connection: what clients are told at login.</summary>
     public ParameterSet? Welcome { get; private set; }

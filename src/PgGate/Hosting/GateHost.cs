@@ -183,11 +183,12 @@ public sealed class GateHost : IAsyncDisposable
             }
             foreach (var p in poolers)
             {
-                var serves = p.Member is not null && monitor.Config.FindMember(p.Member.Name) is not null;
+                var ownMember = p.Member is not null && monitor.Config.FindMember(p.Member.Name) is not null;
+                var serves = ownMember;
                 foreach (var s in p.Services)
                     serves |= s.Router.Cluster.Name == cluster;
                 if (serves)
-                    participants.Add(new PoolerPauseParticipant(p));
+                    participants.Add(new PoolerPauseParticipant(p, cluster, ownMember));
             }
             controls[cluster] = new ClusterPauseControl(node, monitor, participants, _time);
         }

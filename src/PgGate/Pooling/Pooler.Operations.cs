@@ -1,3 +1,4 @@
+using PgGate.Pooling.Sessions;
 using PgGate.Protocol;
 
 namespace PgGate.Pooling;
@@ -26,12 +27,17 @@ public sealed partial class Pooler
             }
         }
 
+        await PauseAndDrainAsync(key => database is null || key.Database == database, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task PauseAndDrainAsync(Func<PoolKey, bool> covers, CancellationToken cancellationToken)
+    {
         while (true)
         {
             var busy = false;
             foreach (var pool in _pools.Values)
             {
-                if (database is not null && pool.DatabaseName != database)
+                if (!covers(pool.Key))
                 {
                     continue;
                 }
@@ -49,7 +55,7 @@ public sealed partial class Pooler
         }
     }
 
-    /// <summary>RESUME [db]: waiting clients get servers again.</summary>
+    /// <summary>RESUME [db]: waiting clients get servers again (those of pools no other pause still covers).</summary>
     public void Resume(string? database = null)
     {
         lock (_gate)
@@ -62,20 +68,82 @@ public sealed partial class Pooler
             else
             {
                 _pausedDatabases.Remove(database);
-                if (_pausedAll)
-                {
-                    return;
-                }
             }
         }
 
-        foreach (var pool in _pools.Values)
+        ResumeUncovered(key => database is null || key.Database == database);
+    }
+
+    /// <summary>
+    /// Pauses only the pools <paramref name="pause"/> covers, now and as they are created, with PAUSE's semantics: a
+    /// switchover of one cluster pauses that cluster's front doors on a pooler that other clusters' services share, and
+    /// leaves those alone. Completes once their server connections are released and closed; the pause lasts, also when
+    /// the wait is cancelled, until <see cref="Resume(PoolPauseScope)"/>.
+    /// </summary>
+    internal async Task PauseAsync(PoolPauseScope pause, CancellationToken cancellationToken)
+    {
+        lock (_gate)
         {
-            if (database is null || pool.DatabaseName == database)
+            if (!_pauseScopes.Contains(pause))
             {
-                pool.Resume();
+                _pauseScopes.Add(pause);
             }
         }
+
+        await PauseAndDrainAsync(pause.Covers, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Ends a scoped pause; its pools resume unless another pause covers them.</summary>
+    internal void Resume(PoolPauseScope pause)
+    {
+        lock (_gate)
+        {
+            if (!_pauseScopes.Remove(pause))
+            {
+                return;
+            }
+        }
+
+        ResumeUncovered(pause.Covers);
+    }
+
+    private void ResumeUncovered(Func<PoolKey, bool> lifted)
+    {
+        foreach (var pool in _pools.Values)
+        {
+            if (!lifted(pool.Key))
+            {
+                continue;
+            }
+
+            lock (_gate)
+            {
+                if (IsPausedLocked(pool.Key))
+                {
+                    continue;
+                }
+            }
+
+            pool.Resume();
+        }
+    }
+
+    private bool IsPausedLocked(PoolKey key)
+    {
+        if (_pausedAll || _pausedDatabases.Contains(key.Database))
+        {
+            return true;
+        }
+
+        foreach (var scope in _pauseScopes)
+        {
+            if (scope.Covers(key))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>True while the database (or everything) is paused.</summary>

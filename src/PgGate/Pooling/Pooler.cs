@@ -38,6 +38,7 @@ public sealed partial class Pooler : IAsyncDisposable
     private readonly ConcurrentQueue<ServerPool> _evictionRequests = new();
     private readonly HashSet<string> _pausedDatabases = new(StringComparer.Ordinal);
     private readonly HashSet<string> _disabledDatabases = new(StringComparer.Ordinal);
+    private readonly List<PoolPauseScope> _pauseScopes = [];
     private readonly List<ServerWaiter> _backendWaiters = [];
     private readonly Lock _gate = new();
     private readonly long _startTimestamp;
@@ -71,6 +72,9 @@ public sealed partial class Pooler : IAsyncDisposable
     }
 
     public PoolerSettings Settings => _settings;
+
+    /// <summary>The resolver of clients that come through the pooler's own port (not a service's front door).</summary>
+    internal IBackendResolver DefaultResolver => _defaultResolver;
 
     public TimeProvider Time { get; }
 
@@ -284,7 +288,7 @@ public sealed partial class Pooler : IAsyncDisposable
             pool is { IsRetired: true } ? pool.Stats : null);
         lock (_gate)
         {
-            if (_pausedAll || _pausedDatabases.Contains(databaseName))
+            if (IsPausedLocked(key))
             {
                 created.Pause();
             }

@@ -132,6 +132,40 @@ public sealed class ConsoleTests(PoolingFixture fixture)
     }
 
     [Fact]
+    public async Task A_scoped_pause_holds_only_the_pools_it_covers_and_outlives_nothing_but_its_own_resume()
+    {
+        // What a switchover of one cluster does on a pooler that other clusters' services share (PoolerPauseParticipant).
+        await using var pooler = await StartAsync();
+        await using var covered = await pooler.OpenAsync();
+        await using var other = await pooler.OpenAsync(AdminUser.Name, AdminUser.Password);
+        Assert.Equal(1, await ScalarAsync(covered, "select 1"));
+        Assert.Equal(1, await ScalarAsync(other, "select 1"));
+
+        var scope = new PoolPauseScope(key => key.User == "test");
+        await pooler.Pooler.PauseAsync(scope, Cancel);
+        // Whatever fails below, nothing stays paused: Npgsql cannot close a connection whose command still waits.
+        using var release = new ResumeOnDispose(pooler.Pooler, scope);
+        var held = ScalarAsync(covered, "select 2");
+        Assert.Equal(3, await ScalarAsync(other, "select 3"));
+        // A pool the scope covers that is created during the pause waits too: its first login needs a server.
+        var opening = pooler.OpenAsync(database: "postgres");
+        await WaitUntilAsync(() => pooler.Pooler.GetPools().Sum(p => p.ClientsWaiting) == 1, "the covered client to wait");
+        Assert.False(opening.IsCompleted, "a login to a new pool in the paused scope goes on");
+        Assert.False(pooler.Pooler.IsAnyPaused, "the console's PAUSE state is not involved");
+
+        // A console PAUSE on top: ending the scoped pause does not release what PAUSE still holds.
+        var (code, _, error) = await PsqlAsync(pooler, AdminUser, "PAUSE");
+        Assert.True(code == 0, error);
+        pooler.Pooler.Resume(scope);
+        Assert.False(held.IsCompleted);
+        (code, _, error) = await PsqlAsync(pooler, AdminUser, "RESUME");
+        Assert.True(code == 0, error);
+        Assert.Equal(2, await held.WaitAsync(Bound, Cancel));
+        await using var newPool = await opening.WaitAsync(Bound, Cancel);
+        Assert.Equal(4, await ScalarAsync(newPool, "select 4"));
+    }
+
+    [Fact]
     public async Task Kill_drops_the_clients_of_the_database_and_resume_lets_new_ones_in()
     {
         await using var pooler = await StartAsync();
@@ -309,6 +343,15 @@ public sealed class ConsoleTests(PoolingFixture fixture)
 
     private static async Task<Dictionary<string, object?>> StatsRowAsync(NpgsqlConnection console) =>
         (await ShowAsync(console, "SHOW STATS")).Single(r => (string?)r["database"] == PoolingFixture.Database);
+
+    private sealed class ResumeOnDispose(Pooler pooler, PoolPauseScope scope) : IDisposable
+    {
+        public void Dispose()
+        {
+            pooler.Resume(scope);
+            pooler.Resume();
+        }
+    }
 
     private static string Row(string psqlOutput, string prefix) =>
         psqlOutput.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))

@@ -28,17 +28,16 @@ internal sealed class PoolerPauseParticipant : IPauseParticipant
 
     public async Task<int> PauseAsync(CancellationToken drain)
     {
-        var pooler = _pooler;
         try
         {
-            await pooler.Pooler.PauseAsync(_scope, drain).ConfigureAwait(false);
+            await _pooler.Pooler.PauseAsync(_scope, drain).ConfigureAwait(false);
             return 0;
         }
         catch (OperationCanceledException)
         {
             // The drain timeout passed: those transactions meet the switchover and get the failover error.
             var running = 0;
-            foreach (var s in pooler.Pooler.GetServers())
+            foreach (var s in _pooler.Pooler.GetServers())
             {
                 if (s.State == "active")
                     running++;

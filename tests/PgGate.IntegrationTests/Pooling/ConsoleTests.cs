@@ -117,17 +117,14 @@ public sealed class ConsoleTests(PoolingFixture fixture)
         await using var client = await pooler.OpenAsync();
         Assert.Equal(1, await ScalarAsync(client, "select 1"));
 
-        var (code, output, error) = await PsqlAsync(pooler, AdminUser, "PAUSE");
-        Assert.True(code == 0, error);
-        Assert.Equal("PAUSE", output.Trim());
+        Assert.Equal("PAUSE", await AdminAsync(pooler, "PAUSE"));
 
         var held = ScalarAsync(client, "select 2");
         await WaitUntilAsync(() => pooler.Pooler.GetPools().Sum(p => p.ClientsWaiting) == 1, "the client to wait for a server");
         Assert.False(held.IsCompleted);
         Assert.EndsWith("|1|0", Row((await PsqlAsync(pooler, StatsUser, "SHOW DATABASES")).Output, "test|"), StringComparison.Ordinal);
 
-        (code, output, error) = await PsqlAsync(pooler, AdminUser, "RESUME");
-        Assert.True(code == 0, error);
+        await AdminAsync(pooler, "RESUME");
         Assert.Equal(2, await held.WaitAsync(Bound, Cancel));
     }
 
@@ -154,12 +151,10 @@ public sealed class ConsoleTests(PoolingFixture fixture)
         Assert.False(pooler.Pooler.IsAnyPaused, "the console's PAUSE state is not involved");
 
         // A console PAUSE on top: ending the scoped pause does not release what PAUSE still holds.
-        var (code, _, error) = await PsqlAsync(pooler, AdminUser, "PAUSE");
-        Assert.True(code == 0, error);
+        await AdminAsync(pooler, "PAUSE");
         pooler.Pooler.Resume(scope);
         Assert.False(held.IsCompleted);
-        (code, _, error) = await PsqlAsync(pooler, AdminUser, "RESUME");
-        Assert.True(code == 0, error);
+        await AdminAsync(pooler, "RESUME");
         Assert.Equal(2, await held.WaitAsync(Bound, Cancel));
         await using var newPool = await opening.WaitAsync(Bound, Cancel);
         Assert.Equal(4, await ScalarAsync(newPool, "select 4"));
@@ -172,15 +167,13 @@ public sealed class ConsoleTests(PoolingFixture fixture)
         await using var victim = await pooler.OpenAsync();
         Assert.Equal(1, await ScalarAsync(victim, "select 1"));
 
-        var (code, _, error) = await PsqlAsync(pooler, AdminUser, "KILL test");
-        Assert.True(code == 0, error);
+        await AdminAsync(pooler, "KILL test");
 
         await Assert.ThrowsAnyAsync<NpgsqlException>(() => ScalarAsync(victim, "select 1"));
         await WaitUntilAsync(() => pooler.Pooler.GetClients().All(c => c.Database != "test"), "the killed client to be gone");
         await WaitUntilAsync(() => pooler.Pooler.GetServers().Count == 0, "the killed database's servers to close");
 
-        (code, _, error) = await PsqlAsync(pooler, AdminUser, "RESUME test");
-        Assert.True(code == 0, error);
+        await AdminAsync(pooler, "RESUME test");
         await using var next = await pooler.OpenAsync();
         Assert.Equal(3, await ScalarAsync(next, "select 3"));
     }
@@ -192,9 +185,7 @@ public sealed class ConsoleTests(PoolingFixture fixture)
         await using var connected = await pooler.OpenAsync();
         Assert.Equal(1, await ScalarAsync(connected, "select 1"));
 
-        var (code, output, error) = await PsqlAsync(pooler, AdminUser, "DISABLE test");
-        Assert.True(code == 0, error);
-        Assert.Equal("DISABLE", output.Trim());
+        Assert.Equal("DISABLE", await AdminAsync(pooler, "DISABLE test"));
         Assert.EndsWith("|0|1", Row((await PsqlAsync(pooler, StatsUser, "SHOW DATABASES")).Output, "test|"), StringComparison.Ordinal);
 
         var refused = await Assert.ThrowsAsync<PostgresException>(async () => await pooler.OpenAsync());
@@ -202,15 +193,13 @@ public sealed class ConsoleTests(PoolingFixture fixture)
         Assert.Equal("database does not allow connections: test", refused.MessageText);
         Assert.Equal(2, await ScalarAsync(connected, "select 2"));
 
-        (code, _, error) = await PsqlAsync(pooler, AdminUser, "DISABLE");
+        var (code, _, error) = await PsqlAsync(pooler, AdminUser, "DISABLE");
         Assert.NotEqual(0, code);
         Assert.Contains("42601: a database is required", error, StringComparison.Ordinal);
         (code, _, error) = await PsqlAsync(pooler, StatsUser, "ENABLE test");
         Assert.Contains("42501: admin access needed", error, StringComparison.Ordinal);
 
-        (code, output, error) = await PsqlAsync(pooler, AdminUser, "ENABLE test");
-        Assert.True(code == 0, error);
-        Assert.Equal("ENABLE", output.Trim());
+        Assert.Equal("ENABLE", await AdminAsync(pooler, "ENABLE test"));
         await using var next = await pooler.OpenAsync();
         Assert.Equal(3, await ScalarAsync(next, "select 3"));
         Assert.EndsWith("|0|0", Row((await PsqlAsync(pooler, StatsUser, "SHOW DATABASES")).Output, "test|"), StringComparison.Ordinal);
@@ -267,13 +256,11 @@ public sealed class ConsoleTests(PoolingFixture fixture)
     {
         await using var pooler = await StartAsync();
 
-        var (code, output, error) = await PsqlAsync(pooler, AdminUser, "SET default_pool_size = 4");
-        Assert.True(code == 0, error);
-        Assert.Equal("SET default_pool_size=4", output.Trim());
+        Assert.Equal("SET default_pool_size=4", await AdminAsync(pooler, "SET default_pool_size = 4"));
         Assert.Equal(4, pooler.Pooler.Settings.DefaultPoolSize);
         Assert.Equal("default_pool_size|4|20|yes", Row((await PsqlAsync(pooler, StatsUser, "SHOW CONFIG")).Output, "default_pool_size|"));
 
-        (code, _, error) = await PsqlAsync(pooler, AdminUser, "SET listen_port = 1");
+        var (code, _, error) = await PsqlAsync(pooler, AdminUser, "SET listen_port = 1");
         Assert.NotEqual(0, code);
         Assert.Contains("listen_port cannot be changed while running", error, StringComparison.Ordinal);
     }
@@ -310,9 +297,7 @@ public sealed class ConsoleTests(PoolingFixture fixture)
 
             await File.WriteAllTextAsync(ini, original.Replace("default_pool_size = 10", "default_pool_size = 3", StringComparison.Ordinal)
                 .Replace("[pgbouncer]", $"alias = host={fixture.Primary.Host} dbname=test\n[pgbouncer]", StringComparison.Ordinal), Cancel);
-            var (code, output, error) = await PsqlAsync(pooler, AdminUser, "RELOAD");
-            Assert.True(code == 0, error);
-            Assert.Equal("RELOAD", output.Trim());
+            Assert.Equal("RELOAD", await AdminAsync(pooler, "RELOAD"));
 
             // The client in the middle of its transaction goes on as if nothing happened.
             Assert.Equal(2, await ScalarAsync(client, "select 2"));
@@ -328,7 +313,7 @@ public sealed class ConsoleTests(PoolingFixture fixture)
 
             // A broken edit is refused and the running settings stay.
             await File.WriteAllTextAsync(ini, original.Replace("default_pool_size = 10", "default_pool_size = many", StringComparison.Ordinal), Cancel);
-            (code, _, error) = await PsqlAsync(pooler, AdminUser, "RELOAD");
+            var (code, _, error) = await PsqlAsync(pooler, AdminUser, "RELOAD");
             Assert.NotEqual(0, code);
             Assert.Contains($"F0000: RELOAD failed, the previous settings stay in force: {ini}:10: default_pool_size = many: expected a whole number >= 0",
                 error, StringComparison.Ordinal);
@@ -351,6 +336,14 @@ public sealed class ConsoleTests(PoolingFixture fixture)
             pooler.Resume(scope);
             pooler.Resume();
         }
+    }
+
+    /// <summary>Runs an admin console command that must succeed; returns its trimmed output (the command tag).</summary>
+    private static async Task<string> AdminAsync(PoolerUnderTest pooler, string command)
+    {
+        var (code, output, error) = await PsqlAsync(pooler, AdminUser, command);
+        Assert.True(code == 0, error);
+        return output.Trim();
     }
 
     private static string Row(string psqlOutput, string prefix) =>

@@ -57,6 +57,15 @@ shell_children_ms() {
     awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60000 + a[2] * 1000 } printf "%d", t }' "$work/times"
 }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# tps, transactions, average latency (ms) and average connection time (ms; "-" without -C) of one pgbench log, tab-separated.
+pgbench_summary() {
+    awk '/^number of transactions actually processed:/ { split($6, a, "/"); tx = a[1] }
+        /^latency average =/ { lat = $4 }
+        /^average connection time =/ { conn = $5 }
+        /^tps =/ { tps = $3 }
+        END { printf "%s\t%d\t%s\t%s\n", tps == "" ? 0 : tps, tx, lat == "" ? "-" : lat, conn == "" ? "-" : conn }' "$1"
+}
 clk_tck=$(getconf CLK_TCK)
 
 # A scratch PostgreSQL 15 on $PG_ADDR:5432 under $work/pg, trusting loopback, tuned for benchmarks (no fsync), with a
@@ -167,18 +176,15 @@ run_proxy_rounds() {
                 # The backends' CPU time reaches the postmaster when they exit and are reaped: wait for that (bounded).
                 for _ in $(seq 50); do (($(pgrep -c -P "$postmaster" || true) <= backends)) && break; sleep 0.1; done
                 backends_after=$(reaped_children_ticks "$postmaster")
+                IFS=$'\t' read -r tps tx lat conn < <(pgbench_summary "$log")
                 awk -v round="$round" -v mode="$mode" -v target="$target" -v ticks=$((after - before)) -v hz="$clk_tck" -v proxy="${pid:+1}" \
-                    -v backend_ticks=$((backends_after - backends_before)) -v pgbench_ms=$((pgbench_after - pgbench_before)) '
-                    /^number of transactions actually processed:/ { split($6, a, "/"); tx = a[1] }
-                    /^latency average =/ { lat = $4 }
-                    /^average connection time =/ { conn = $5 }
-                    /^tps =/ { tps = $3 }
-                    END {
+                    -v backend_ticks=$((backends_after - backends_before)) -v pgbench_ms=$((pgbench_after - pgbench_before)) \
+                    -v tps="$tps" -v tx="$tx" -v lat="$lat" -v conn="$conn" 'BEGIN {
                         cpu = proxy ? sprintf("%.2f", ticks / hz) : "-"
                         per = proxy && tx > 0 ? sprintf("%.3f", ticks / hz / tx * 10000) : "-"
                         path = tx > 0 ? sprintf("%.1f", ((proxy ? ticks : 0) / hz + backend_ticks / hz + pgbench_ms / 1000) / tx * 1e6) : "-"
-                        printf "%d\t%s\t%s\t%.1f\t%d\t%s\t%s\t%s\t%s\t%s\n", round, mode, target, tps, tx, lat, conn == "" ? "-" : conn, cpu, per, path
-                    }' "$log" >>"$results"
+                        printf "%d\t%s\t%s\t%.1f\t%d\t%s\t%s\t%s\t%s\t%s\n", round, mode, target, tps, tx, lat, conn, cpu, per, path
+                    }' >>"$results"
                 tail -n 1 "$results" | awk -F'\t' '{ printf "round %s %-8s %-10s tps %9s  lat %6s ms  conn %6s ms  cpu/10k tx %s s  path %s us/tx\n", $1, $2, $3, $4, $6, $7, $9, $10 }' >&2
             done
         done

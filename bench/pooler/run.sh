@@ -212,16 +212,13 @@ for ((round = 1; round <= ROUNDS; round++)); do
             before=0; [[ -z $pid ]] || before=$(cpu_ticks "$pid")
             run_pgbench "$target" "$c" "$n" "$DURATION" "$log" || die "pgbench $c -c $n through $target failed: $(tail -n 3 "$log")"
             after=0; [[ -z $pid ]] || after=$(cpu_ticks "$pid")
-            awk -v round="$round" -v c="$c" -v n="$n" -v target="$target" -v ticks=$((after - before)) -v hz="$clk_tck" -v proxy="${pid:+1}" '
-                /^number of transactions actually processed:/ { split($6, a, "/"); tx = a[1] }
-                /^latency average =/ { lat = $4 }
-                /^average connection time =/ { conn = $5 }
-                /^tps =/ { tps = $3 }
-                END {
+            IFS=$'\t' read -r tps tx lat conn < <(pgbench_summary "$log")
+            awk -v round="$round" -v c="$c" -v n="$n" -v target="$target" -v ticks=$((after - before)) -v hz="$clk_tck" -v proxy="${pid:+1}" \
+                -v tps="$tps" -v tx="$tx" -v lat="$lat" -v conn="$conn" 'BEGIN {
                     cpu = proxy ? sprintf("%.2f", ticks / hz) : "-"
                     per = proxy && tx > 0 ? sprintf("%.1f", ticks / hz / tx * 1e6) : "-"
-                    printf "%d\t%s\t%d\t%s\t%.1f\t%d\t%s\t%s\t%s\t%s\n", round, c, n, target, tps, tx, lat, conn == "" ? "-" : conn, cpu, per
-                }' "$log" >>"$results"
+                    printf "%d\t%s\t%d\t%s\t%.1f\t%d\t%s\t%s\t%s\t%s\n", round, c, n, target, tps, tx, lat, conn, cpu, per
+                }' >>"$results"
             tail -n 1 "$results" | awk -F'\t' '{ printf "round %s %-8s -c %-3s %-9s tps %8s  lat %7s ms  conn %6s ms  pooler CPU %s us/tx\n", $1, $2, $3, $4, $5, $7, $8, $10 }' >&2
         done
     done

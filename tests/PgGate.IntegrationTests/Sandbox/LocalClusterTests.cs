@@ -202,7 +202,11 @@ public sealed class LocalClusterTests(ClusterFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Starting_a_second_cluster_on_addresses_in_use_fails_naming_the_pid_and_data_directory()
     {
-        var before = SandboxDirectories.EnumerateAll().ToArray();
+        // Only this cluster's sandbox directories: test collections run in parallel, and others create and remove
+        // directories under the same roots meanwhile (e.g. the pooling fixture's /tmp/pggate-pooler-test-*).
+        var ours = SandboxDirectories.Prefix + fixture.Options.Name + "-";
+        string[] Ours() => [.. SandboxDirectories.EnumerateAll().Where(d => Path.GetFileName(d).StartsWith(ours, StringComparison.Ordinal)).Order()];
+        var before = Ours();
 
         var error = await Assert.ThrowsAsync<SandboxException>(() => LocalCluster.StartAsync(fixture.Options, cancellationToken: Cancel));
 
@@ -210,7 +214,7 @@ public sealed class LocalClusterTests(ClusterFixture fixture) : IAsyncLifetime
         Assert.Contains($"PID {primary.Pid}", error.Message, StringComparison.Ordinal);
         Assert.Contains(primary.DataDirectory, error.Message, StringComparison.Ordinal);
         Assert.Contains($"{primary.Host}:{primary.Port}", error.Message, StringComparison.Ordinal);
-        Assert.Equal(before.Order(), SandboxDirectories.EnumerateAll().Order());
+        Assert.Equal(before, Ours());
         Assert.True(primary.IsRunning);
     }
 
